@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { oauthGlobalSchema, oauthOrgSchema } from './oauth.js';
+import { mcpGlobalSchema, mcpOrgSchema } from './mcp.js';
+
+/**
+ * The gateway's one configuration file (YAML), validated at start. Each org is one MCP URL:
+ * `/orgs/{name}/mcp`, or `/mcp` for the org named by `singleOrg`.
+ * The OAuth half (issuer facade, Keycloak, clients, storage) lives in ./oauth.ts,
+ * the MCP half (clusters, workers, exchange, policy) in ./mcp.ts.
+ */
+export const orgSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'org names are DNS labels: a-z, 0-9 and -'),
+  })
+  .extend(oauthOrgSchema.shape)
+  .extend(mcpOrgSchema.shape);
+export type OrgConfig = z.infer<typeof orgSchema>;
+
+export const configSchema = z
+  .object({
+    /** Public base URL clients use, e.g. https://gw.example.com (no trailing slash). */
+    publicUrl: z.url().transform((u) => u.replace(/\/+$/, '')),
+    listen: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.coerce.number().int().min(0).max(65535).default(8080) })
+      .prefault({}),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** When set, this org is also served at /mcp and the root well-known paths. */
+    singleOrg: z.string().optional(),
+    orgs: z.array(orgSchema).min(1),
+  })
+  .extend(oauthGlobalSchema.shape)
+  .extend(mcpGlobalSchema.shape)
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.orgs.forEach((org, i) => {
+      if (names.has(org.name)) ctx.addIssue({ code: 'custom', path: ['orgs', i, 'name'], message: `duplicate org name "${org.name}"` });
+      names.add(org.name);
+    });
+    if (cfg.singleOrg && !names.has(cfg.singleOrg)) {
+      ctx.addIssue({ code: 'custom', path: ['singleOrg'], message: `singleOrg "${cfg.singleOrg}" is not one of the orgs: ${[...names].join(', ')}` });
+    }
+  });
+export type GatewayConfig = z.infer<typeof configSchema>;

@@ -36,6 +36,13 @@ export const configSchema = z
       if (names.has(org.name)) ctx.addIssue({ code: 'custom', path: ['orgs', i, 'name'], message: `duplicate org name "${org.name}"` });
       names.add(org.name);
     });
+    if (cfg.storage.redis && cfg.encryptionKeys.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['encryptionKeys'], message: 'with storage.redis set, encryptionKeys must list at least one 32-byte key (secrets in Redis are sealed)' });
+    }
+    cfg.encryptionKeys.forEach((k, i) => {
+      const raw = k.key.startsWith('hex:') ? Buffer.from(k.key.slice(4), 'hex') : Buffer.from(k.key.replace(/^base64:/, ''), 'base64');
+      if (raw.length !== 32) ctx.addIssue({ code: 'custom', path: ['encryptionKeys', i, 'key'], message: `must decode to 32 bytes (got ${raw.length}); generate with: openssl rand -base64 32` });
+    });
     if (cfg.singleOrg && !names.has(cfg.singleOrg)) {
       ctx.addIssue({ code: 'custom', path: ['singleOrg'], message: `singleOrg "${cfg.singleOrg}" is not one of the orgs: ${[...names].join(', ')}` });
     }

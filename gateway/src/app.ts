@@ -1,0 +1,88 @@
+import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '@kmg/shared/logger';
+import type { GatewayConfig } from './config/schema.js';
+import type { KvStore } from './store/kv.js';
+import type { AccessTokenVerifier, UpstreamTokenSource } from './auth/principal.js';
+import { sitesFor, type Site } from './http/sites.js';
+import { requestId } from './http/request-id.js';
+import { createOAuthServer, type OAuthServerOptions } from './oauth/index.js';
+import { mcpRouter } from './mcp/router.js';
+
+/** What every router gets. The MCP path (mcp/router.ts) reads sites, store, verifier and upstream. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  store: KvStore;
+  logger: Logger;
+  sites: Site[];
+  verifier: AccessTokenVerifier;
+  upstream: UpstreamTokenSource;
+  /** Epoch ms; frozen in tests. */
+  now: () => number;
+}
+
+export interface AppDeps extends Partial<OAuthServerOptions> {
+  store: KvStore;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface GatewayApp {
+  app: Express;
+  deps: GatewayDeps;
+}
+
+/** Builds the Express app from validated config; no listen() (main.ts and tests do that). */
+export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
+  const now = appDeps.now ?? Date.now;
+  const sites = sitesFor(config);
+  const oauth = createOAuthServer(config, sites, { ...appDeps, now });
+  const deps: GatewayDeps = { config, store: appDeps.store, logger: appDeps.logger, sites, verifier: oauth.verifier, upstream: oauth.upstream, now };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(pinoHttp({ logger: appDeps.logger, genReqId: requestId, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  // Helmet on every page; the consent page tightens CSP further per response.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"] } },
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.store.ping();
+      res.json({ ok: true });
+    } catch {
+      res.status(503).json({ ok: false, reason: 'store unreachable' });
+    }
+  });
+
+  app.use(oauth.wellKnownRouter());
+  const mcp = mcpRouter(deps);
+  for (const site of sites) {
+    const setSite = (_req: Request, res: Response, next: NextFunction) => {
+      res.locals.site = site;
+      next();
+    };
+    app.use(`${site.base}/mcp`, setSite, mcp);
+    app.use(site.base || '/', setSite, oauth.siteRouter(site));
+  }
+
+  app.use((_req, res) => void res.status(404).json({ error: 'not_found' }));
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+    if (status >= 500) req.log?.error({ err }, 'unhandled error');
+    if (res.headersSent) return;
+    res.setHeader('Cache-Control', 'no-store');
+    if (status === 413) return void res.status(413).json({ error: 'invalid_request', error_description: 'request body too large' });
+    if (status === 400) return void res.status(400).json({ error: 'invalid_request', error_description: 'malformed request body' });
+    res.status(status >= 400 && status < 600 ? status : 500).json({ error: status >= 500 ? 'server_error' : 'invalid_request' });
+  };
+  app.use(onError);
+  return { app, deps };
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { createLogger } from '@kmg/shared/logger';
+import { configSchema, type GatewayConfig } from './config/schema.js';
+import { createKvStore } from './store/index.js';
+import { createApp } from './app.js';
+
+/** Replaces `${NAME}` with the environment variable, so secrets can stay out of the file. */
+export function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_m, name: string) => {
+    const v = env[name];
+    if (v === undefined) throw new Error(`config references \${${name}} but it is not set`);
+    return v;
+  });
+}
+
+/** Loads and validates; on failure the error lists every bad path. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const raw: unknown = parseYaml(expandEnv(readFileSync(path, 'utf8'), env));
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    throw new Error(`invalid gateway config ${path}:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+  const path = values.config ?? process.env.GATEWAY_CONFIG;
+  if (!path) {
+    console.error('usage: kube-mcp-gateway --config gateway.yaml (or GATEWAY_CONFIG=…)');
+    process.exit(2);
+  }
+  let config: GatewayConfig;
+  try {
+    config = loadConfig(path);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  const logger = createLogger('gateway', { level: config.logLevel });
+  const store = createKvStore({ redisUrl: config.storage.redis?.url, keyPrefix: config.storage.redis?.keyPrefix });
+  const { app } = createApp(config, { store, logger });
+  const server = app.listen(config.listen.port, config.listen.host, () => {
+    const addr = server.address();
+    logger.info({ addr, publicUrl: config.publicUrl, orgs: config.orgs.map((o) => o.name) }, 'gateway listening');
+  });
+  // No idle cut for long MCP streams; the MCP path manages its own timeouts.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  const stop = () => {
+    logger.info('shutting down');
+    server.close(() => void store.close().finally(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/main.js')) void main();

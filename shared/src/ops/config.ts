@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { auditConfigSchema } from './audit.js';
+
+/**
+ * Operations settings shared by the gateway and the worker; each embeds it as `ops:` in its config
+ * file (`ops: opsConfigSchema.prefault({})`), so every field has a default.
+ */
+export const opsConfigSchema = z.object({
+  shutdown: z
+    .object({
+      /** Longest wait for in-flight tool calls and streams after SIGTERM before closing them. */
+      timeoutSeconds: z.coerce.number().min(0).max(3600).default(30).describe('Longest wait for in-flight calls and streams after SIGTERM'),
+      /** Wait between turning unready and closing the listener, so load balancers stop routing first. */
+      drainDelaySeconds: z.coerce.number().min(0).max(300).default(0).describe('Wait after turning unready before closing the listener'),
+    })
+    .prefault({}),
+  readiness: z
+    .object({
+      timeoutMs: z.coerce.number().int().min(50).max(60_000).default(2_000).describe('Timeout of each /readyz dependency check'),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      enabled: z.boolean().default(true).describe('Serve Prometheus metrics on /metrics'),
+      /** Node.js process metrics (heap, event loop lag, GC) beside the application series. */
+      processMetrics: z.boolean().default(true).describe('Include Node.js process metrics'),
+    })
+    .prefault({}),
+  audit: auditConfigSchema.default({ sink: 'stdout' }),
+});
+export type OpsConfig = z.infer<typeof opsConfigSchema>;

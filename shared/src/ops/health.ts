@@ -1,0 +1,167 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * Liveness and readiness. `/healthz` answers 200 while the event loop runs (a restart would not help
+ * with a broken dependency). `/readyz` runs every named dependency check in parallel, each bounded by
+ * a timeout, and answers 503 naming the checks that failed, so a load balancer stops sending traffic
+ * here but the pod is not killed. During shutdown `/readyz` is 503 `shutting down` at once.
+ */
+export interface ReadinessCheck {
+  /** Short stable name reported in the body, e.g. `redis`, `keycloak:acme`, `workers`, `apiserver:prod`. */
+  name: string;
+  /** Resolves when the dependency is usable; throws (or rejects) with the reason otherwise. Should honour the signal. */
+  check: (signal: AbortSignal) => Promise<void>;
+  /** Overrides the default timeout for this check. */
+  timeoutMs?: number;
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  durationMs: number;
+  error?: string;
+}
+
+export interface ReadinessReport {
+  status: 'ready' | 'unready' | 'shutting down';
+  checks: CheckResult[];
+}
+
+export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
+
+class CheckTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+    this.name = 'CheckTimeoutError';
+  }
+}
+
+async function runOne(check: ReadinessCheck, defaultTimeoutMs: number): Promise<CheckResult> {
+  const timeoutMs = check.timeoutMs ?? defaultTimeoutMs;
+  const controller = new AbortController();
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(new CheckTimeoutError(timeoutMs));
+      reject(new CheckTimeoutError(timeoutMs));
+    }, timeoutMs);
+  });
+  try {
+    // The race makes a check that ignores its signal still time out.
+    await Promise.race([Promise.resolve().then(() => check.check(controller.signal)), timeout]);
+    return { name: check.name, ok: true, durationMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    return { name: check.name, ok: false, durationMs: Math.round(performance.now() - started), error: describeError(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    const base = err.message || err.name;
+    // fetch() reports "fetch failed" and hides the useful part in `cause`.
+    return cause instanceof Error && cause.message ? `${base}: ${cause.message}` : base;
+  }
+  return String(err);
+}
+
+export async function runReadinessChecks(checks: readonly ReadinessCheck[], defaultTimeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<ReadinessReport> {
+  const results = await Promise.all(checks.map((c) => runOne(c, defaultTimeoutMs)));
+  return { status: results.every((r) => r.ok) ? 'ready' : 'unready', checks: results };
+}
+
+export interface HealthOptions {
+  checks: readonly ReadinessCheck[] | (() => readonly ReadinessCheck[]);
+  defaultTimeoutMs?: number;
+  /** When it returns true, `/readyz` is 503 without running checks (set by graceful shutdown). */
+  isShuttingDown?: () => boolean;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(body));
+}
+
+export function healthzHandler() {
+  return (_req: IncomingMessage, res: ServerResponse): void => sendJson(res, 200, { status: 'alive' });
+}
+
+export function readyzHandler(options: HealthOptions) {
+  return (_req: IncomingMessage, res: ServerResponse): void => {
+    if (options.isShuttingDown?.()) {
+      sendJson(res, 503, { status: 'shutting down', checks: [] } satisfies ReadinessReport);
+      return;
+    }
+    const checks = typeof options.checks === 'function' ? options.checks() : options.checks;
+    runReadinessChecks(checks, options.defaultTimeoutMs).then(
+      (report) => {
+        // Re-check: shutdown may have begun while the checks ran.
+        if (options.isShuttingDown?.()) report = { status: 'shutting down', checks: report.checks };
+        sendJson(res, report.status === 'ready' ? 200 : 503, report);
+      },
+      (err: unknown) => sendJson(res, 503, { status: 'unready', checks: [{ name: 'readiness', ok: false, durationMs: 0, error: describeError(err) }] }),
+    );
+  };
+}
+
+/* ---------- ready-made checks ---------- */
+
+/** Redis answers PING (ioredis or any client with `ping()`). */
+export function redisCheck(redis: { ping(): Promise<unknown> }, name = 'redis'): ReadinessCheck {
+  return {
+    name,
+    check: async () => {
+      const pong = await redis.ping();
+      if (pong !== 'PONG') throw new Error(`unexpected PING reply ${JSON.stringify(pong)}`);
+    },
+  };
+}
+
+export type FetchLike = (url: string, init: { signal: AbortSignal; method?: string; headers?: Record<string, string> }) => Promise<{ ok: boolean; status: number }>;
+
+/**
+ * An HTTP GET that must answer 2xx, e.g. Keycloak's discovery document, a worker's /readyz, or an
+ * apiserver's /readyz. Pass `fetchImpl` when the peer needs a custom CA (an undici Agent) or a token.
+ */
+export function httpCheck(name: string, url: string, options: { fetchImpl?: FetchLike; headers?: Record<string, string>; timeoutMs?: number } = {}): ReadinessCheck {
+  const doFetch: FetchLike = options.fetchImpl ?? ((u, init) => fetch(u, init));
+  return {
+    name,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    check: async (signal) => {
+      const res = await doFetch(url, { signal, method: 'GET', ...(options.headers ? { headers: options.headers } : {}) });
+      if (!res.ok) throw new Error(`GET ${redactUrl(url)} answered ${res.status}`);
+    },
+  };
+}
+
+/** Passes when at least `min` of the checks pass, e.g. "some worker is reachable". */
+export function anyOfCheck(name: string, checks: readonly ReadinessCheck[], min = 1): ReadinessCheck {
+  return {
+    name,
+    check: async () => {
+      const report = await runReadinessChecks(checks);
+      const passing = report.checks.filter((c) => c.ok).length;
+      if (passing < min) {
+        throw new Error(`${passing}/${checks.length} reachable: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.error})`).join('; ')}`);
+      }
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    return u.toString();
+  } catch {
+    return '[invalid url]';
+  }
+}

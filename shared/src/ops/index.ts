@@ -1,0 +1,90 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { createAuditSink, type AuditSink } from './audit.js';
+import type { OpsConfig } from './config.js';
+import { healthzHandler, readyzHandler, type ReadinessCheck } from './health.js';
+import { createMetrics, httpMetricsMiddleware, metricsHandler, type OpsMetrics, type Service } from './metrics.js';
+import { installGracefulShutdown, InFlightTracker, type GracefulShutdown } from './shutdown.js';
+import { traceMiddleware } from './trace.js';
+
+export * from './audit.js';
+export * from './config.js';
+export * from './health.js';
+export * from './metrics.js';
+export * from './shutdown.js';
+export * from './trace.js';
+
+/**
+ * Everything operational for one process, wired in three lines:
+ *
+ *   const ops = createOps({ service: 'worker', config: config.ops, logger, checks: () => [...] });
+ *   app.use(ops.middleware());                        // first middleware: /healthz /readyz /metrics + tracing
+ *   ops.handleShutdown([app.listen(port, host)], { onClose: [() => redis.quit()] });
+ */
+export interface Ops {
+  readonly metrics: OpsMetrics;
+  readonly audit: AuditSink;
+  readonly tracker: InFlightTracker;
+  isShuttingDown(): boolean;
+  /** Serves the ops endpoints, then runs trace → HTTP metrics → in-flight tracking before the app. */
+  middleware(): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+  /** Installs SIGTERM/SIGINT handling for these servers (call once, after listen). */
+  handleShutdown(servers: Server[], options?: { onClose?: Array<() => Promise<void> | void>; signals?: NodeJS.Signals[]; exit?: (code: number) => void }): GracefulShutdown;
+}
+
+export interface CreateOpsOptions {
+  service: Service;
+  config: OpsConfig;
+  logger?: Logger;
+  /** Readiness checks; a function is re-evaluated on each /readyz (e.g. the current worker list). */
+  checks?: readonly ReadinessCheck[] | (() => readonly ReadinessCheck[]);
+}
+
+export function createOps(options: CreateOpsOptions): Ops {
+  const { config, logger } = options;
+  const metrics = createMetrics({ service: options.service, defaultMetrics: config.metrics.processMetrics });
+  const audit = createAuditSink(config.audit, { onError: (err) => logger?.error({ err }, 'audit sink write failed') });
+  const tracker = new InFlightTracker();
+  let shutdown: GracefulShutdown | undefined;
+  const isShuttingDown = (): boolean => shutdown?.isShuttingDown() ?? false;
+
+  const healthz = healthzHandler();
+  const readyz = readyzHandler({ checks: options.checks ?? [], defaultTimeoutMs: config.readiness.timeoutMs, isShuttingDown });
+  const metricsEndpoint = config.metrics.enabled ? metricsHandler(metrics) : undefined;
+  const trace = traceMiddleware();
+  const http = httpMetricsMiddleware(metrics);
+  const inFlight = tracker.middleware();
+
+  return {
+    metrics,
+    audit,
+    tracker,
+    isShuttingDown,
+    middleware: () => (req, res, next) => {
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/healthz') return healthz(req, res);
+        if (path === '/readyz') return readyz(req, res);
+        if (path === '/metrics' && metricsEndpoint) return metricsEndpoint(req, res);
+      }
+      trace(req, res, (err) => {
+        if (err) return next(err);
+        http(req, res, (err2) => (err2 ? next(err2) : inFlight(req, res, next)));
+      });
+    },
+    handleShutdown: (servers, extra = {}) => {
+      shutdown = installGracefulShutdown({
+        servers,
+        tracker,
+        timeoutMs: config.shutdown.timeoutSeconds * 1000,
+        drainDelayMs: config.shutdown.drainDelaySeconds * 1000,
+        ...(logger ? { logger } : {}),
+        onClose: [...(extra.onClose ?? []), () => audit.close()],
+        ...(extra.signals ? { signals: extra.signals } : {}),
+        ...(extra.exit ? { exit: extra.exit } : {}),
+      });
+      if (config.audit.sink === 'file') process.on('SIGHUP', () => audit.reopen());
+      return shutdown;
+    },
+  };
+}

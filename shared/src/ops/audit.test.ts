@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { auditConfigSchema, auditLine, createAuditSink } from './audit.js';
+import { auditConfigFromDestination, auditConfigSchema, auditLine, createAuditSink } from './audit.js';
 import { traceContextFrom, withTrace } from './trace.js';
 
 describe('audit records', () => {
@@ -55,5 +55,11 @@ describe('audit records', () => {
     const sink = createAuditSink({ sink: 'off' });
     expect(() => sink.write({ event: 'tool_call' })).not.toThrow();
     await sink.close();
+  });
+
+  it('reads the one-string destination form used in config files', () => {
+    expect(auditConfigFromDestination('stdout')).toEqual({ sink: 'stdout' });
+    expect(auditConfigFromDestination('off')).toEqual({ sink: 'off' });
+    expect(auditConfigFromDestination('/var/log/kmg/audit.jsonl')).toEqual({ sink: 'file', path: '/var/log/kmg/audit.jsonl' });
   });
 });

@@ -23,6 +23,12 @@ export const auditConfigSchema = z
   .describe('Where audit records go: stdout, stderr, off, or a file');
 export type AuditConfig = z.infer<typeof auditConfigSchema>;
 
+/** Reads the one-string form used in config files: `stdout`, `stderr`, `off`, or a file path. */
+export function auditConfigFromDestination(destination: string): AuditConfig {
+  if (destination === 'stdout' || destination === 'stderr' || destination === 'off') return { sink: destination };
+  return { sink: 'file', path: destination };
+}
+
 export type AuditOutcome = 'ok' | 'error' | 'denied' | 'failed' | 'cancelled';
 
 export interface AuditRecord {

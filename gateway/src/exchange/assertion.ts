@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { exportJWK, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey, createPrivateKey } from 'node:crypto';
+import { signIdentityAssertion } from '@kmg/shared';
+import type { Principal } from '../auth/principal.js';
+import type { McpGlobalConfig } from '../config/mcp.js';
+
+/**
+ * Signs the short-lived identity assertions impersonation-mode clusters get instead of a bearer,
+ * and publishes the public key as a JWKS for workers.
+ */
+export class IdentityAssertionSigner {
+  private constructor(
+    private readonly key: CryptoKey,
+    private readonly publicJwk: JWK,
+    private readonly cfg: McpGlobalConfig['identityAssertion'],
+    private readonly issuer: string,
+  ) {}
+
+  /** Loads the configured key, or (one replica only, e.g. `npm start`) generates one for this process. */
+  static async create(cfg: McpGlobalConfig['identityAssertion'], publicUrl: string): Promise<IdentityAssertionSigner> {
+    const issuer = cfg.issuer ?? publicUrl;
+    if (cfg.signingKeyFile) {
+      const pem = readFileSync(cfg.signingKeyFile, 'utf8');
+      const key = await importPKCS8(pem, cfg.alg);
+      const pub = createPublicKey(createPrivateKey(pem));
+      const jwk = await exportJWK(pub);
+      return new IdentityAssertionSigner(key, { ...jwk, kid: cfg.keyId, alg: cfg.alg, use: 'sig' }, cfg, issuer);
+    }
+    const { privateKey, publicKey } = await generateKeyPair(cfg.alg, { extractable: true });
+    const jwk = await exportJWK(publicKey);
+    return new IdentityAssertionSigner(privateKey, { ...jwk, kid: cfg.keyId, alg: cfg.alg, use: 'sig' }, cfg, issuer);
+  }
+
+  get assertionIssuer(): string {
+    return this.issuer;
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [this.publicJwk] };
+  }
+
+  sign(principal: Principal, cluster: string, audience: string): Promise<string> {
+    return signIdentityAssertion(
+      { sub: principal.username || principal.sub, groups: principal.groups, cluster, client_id: principal.clientId },
+      this.key,
+      { issuer: this.issuer, audience, ttlSeconds: this.cfg.ttlSeconds, keyId: this.cfg.keyId, alg: this.cfg.alg },
+    );
+  }
+}

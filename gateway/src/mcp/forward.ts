@@ -1,0 +1,155 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, Response } from 'express';
+import { createProxyMiddleware, responseInterceptor, type RequestHandler } from 'http-proxy-middleware';
+import type { Logger } from '@kmg/shared/logger';
+import type { WorkerPool } from '../workers/pool.js';
+import { tapResponse, type TapResult } from './stream-tap.js';
+
+/** Per-request forwarding state, set by the router before the proxy runs. */
+export interface ForwardState {
+  pool: WorkerPool;
+  workerPath: string;
+  /** The exchanged bearer or the signed identity assertion: the only credential the worker sees. */
+  credential: string;
+  requestId: string;
+  traceparent: string;
+  body: Buffer | undefined;
+  /** A tools/call in the body: never retried once a connection to a worker was made. */
+  mayHaveRun: boolean;
+  target?: string;
+  tried: Set<string>;
+  keepAliveMs: number;
+  /** Extra response headers (the gateway's Mcp-Session-Id on initialize). */
+  responseHeaders?: Record<string, string>;
+  /** Called with the worker's status when its response starts. */
+  onResponse?: (status: number) => void;
+  /** Rewrites a buffered response body (tools/list filtering). Only set for small, non-tool-output responses. */
+  rewrite?: (body: string, contentType: string | undefined) => string;
+  tap?: TapResult;
+  /** Set when no worker could be reached. */
+  unreachable?: boolean;
+}
+
+type Req = Request & { kmg?: ForwardState };
+
+/** Hop-by-hop (RFC 9110 §7.6.1) and client credentials: never forwarded. */
+const STRIP = [
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'authorization', 'cookie', 'mcp-session-id', 'origin', 'referer', 'forwarded', 'x-forwarded-for', 'x-forwarded-host',
+  'x-forwarded-proto', 'x-real-ip', 'accept-encoding', 'content-length',
+];
+
+/** Connect failures: nothing reached the worker, so any request (even a tools/call) may go to another. */
+const NOTHING_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+
+function state(req: IncomingMessage): ForwardState {
+  const s = (req as Req).kmg;
+  if (!s) throw new Error('forward state missing');
+  return s;
+}
+
+/**
+ * The two http-proxy-middleware instances the MCP path uses: `stream` pipes responses unbuffered
+ * (tool calls, SSE), `rewrite` buffers small responses the gateway must edit (tools/list).
+ */
+type Handler = RequestHandler<Request, Response>;
+
+export function createForwarders(logger: Logger): { stream: Handler; rewrite: Handler } {
+  const hpmLogger = { info: () => undefined, warn: (m: unknown) => logger.warn({ hpm: m }), error: (m: unknown) => logger.error({ hpm: m }) };
+
+  const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse) => {
+    const s = state(req);
+    const named = String(req.headers.connection ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
+    for (const h of [...STRIP, ...named]) proxyReq.removeHeader(h);
+    proxyReq.setHeader('authorization', `Bearer ${s.credential}`);
+    proxyReq.setHeader('x-request-id', s.requestId);
+    proxyReq.setHeader('traceparent', s.traceparent);
+    if (s.body) {
+      proxyReq.setHeader('content-length', s.body.length);
+      proxyReq.write(s.body);
+    }
+    // A client that goes away aborts the worker's request (and with it the apiserver call).
+    res.once('close', () => {
+      if (!res.writableFinished) proxyReq.destroy();
+    });
+  };
+
+  const onResponseStart = (proxyRes: IncomingMessage, req: IncomingMessage) => {
+    const s = state(req);
+    delete proxyRes.headers['mcp-session-id'];
+    for (const [k, v] of Object.entries(s.responseHeaders ?? {})) proxyRes.headers[k.toLowerCase()] = v;
+    s.onResponse?.(proxyRes.statusCode ?? 502);
+  };
+
+  const onError = (proxy: () => Handler) => (err: Error, req: IncomingMessage, res: ServerResponse | import('node:net').Socket) => {
+    const s = state(req);
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (s.target) s.tried.add(s.target);
+    const response = res as ServerResponse;
+    if (response.headersSent || response.destroyed) return;
+    const connectFailure = NOTHING_SENT.has(code);
+    if (connectFailure && s.target) s.pool.markDown(s.target);
+    // Retry only when nothing reached the worker; a tools/call that may have run is never repeated.
+    const retriable = connectFailure || (!s.mayHaveRun && code === 'ECONNRESET');
+    const next = retriable ? s.pool.pick(s.tried) : undefined;
+    if (next) {
+      logger.warn({ worker: s.target, code, requestId: s.requestId, next }, 'worker unreachable; retrying on another worker');
+      s.target = next;
+      void proxy()(req as Request, response as Response, () => undefined);
+      return;
+    }
+    logger.error({ worker: s.target, code, requestId: s.requestId }, 'forwarding to worker failed');
+    s.unreachable = true;
+    s.onResponse?.(502);
+    response.statusCode = 502;
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'no worker for this cluster could be reached' } }));
+  };
+
+  const common = {
+    changeOrigin: true,
+    xfwd: false,
+    logger: hpmLogger,
+    router: (req: Req) => state(req).target!,
+    pathRewrite: (_path: string, req: Req) => state(req).workerPath,
+  };
+
+  const stream: Handler = createProxyMiddleware<Request, Response>({
+    ...common,
+    on: {
+      proxyReq: onProxyReq,
+      proxyRes: (proxyRes, req, res) => {
+        onResponseStart(proxyRes, req);
+        const s = state(req);
+        s.tap = tapResponse(proxyRes, res, s.keepAliveMs);
+        // Send the worker's headers at once: an SSE client waiting on a slow first event must see the stream open.
+        if (String(proxyRes.headers['content-type'] ?? '').includes('text/event-stream')) setImmediate(() => !res.headersSent && res.flushHeaders());
+        res.once('close', () => {
+          if (!res.writableFinished) proxyRes.destroy();
+        });
+      },
+      error: onError(() => stream),
+    },
+  });
+
+  const rewrite: Handler = createProxyMiddleware<Request, Response>({
+    ...common,
+    selfHandleResponse: true,
+    on: {
+      proxyReq: onProxyReq,
+      proxyRes: (proxyRes, req, res) => {
+        onResponseStart(proxyRes, req);
+        const s = state(req);
+        const ct = proxyRes.headers['content-type'];
+        const ok = (proxyRes.statusCode ?? 500) < 300;
+        void responseInterceptor(async (buf) => (ok && s.rewrite ? s.rewrite(buf.toString('utf8'), ct) : buf))(proxyRes, req as Request, res as Response);
+      },
+      error: onError(() => rewrite),
+    },
+  });
+
+  return { stream, rewrite };
+}

@@ -1,0 +1,87 @@
+import http from 'node:http';
+import { hostHeaderValidation, originValidation, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
+import type { Logger } from '@kmg/shared/logger';
+import { createMcpServer, type RequestState, type ServerDeps } from '../server.js';
+import { AuthFailure, type Authenticator } from './auth.js';
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+export interface HttpDeps extends ServerDeps {
+  authenticator: Authenticator;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function unauthorized(res: http.ServerResponse, failure: AuthFailure): void {
+  sendJson(res, 401, { error: failure.code, error_description: failure.description }, { 'www-authenticate': failure.challenge });
+}
+
+/**
+ * The worker's HTTP face: /healthz, /readyz, and /mcp served by the v2 SDK's createMcpHandler
+ * (2026-07-28 requests and 2025-era requests statelessly, one server per request), behind
+ * Host/Origin validation and per-request authentication.
+ */
+export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server: http.Server; handler: McpHttpHandler } {
+  const handler = createMcpHandler(
+    (ctx) => {
+      const state = ctx.authInfo?.extra?.state as RequestState | undefined;
+      if (!state) throw new Error('MCP request reached the server without an authenticated identity');
+      return createMcpServer(deps, state);
+    },
+    { responseMode: 'json', onerror: (err) => logger.debug({ err: err.message }, 'mcp request rejected') },
+  );
+  const allowedHosts = [...LOOPBACK_NAMES, ...deps.config.allowedHosts];
+  const validateHost = hostHeaderValidation(allowedHosts);
+  const validateOrigin = originValidation([...LOOPBACK_NAMES, ...deps.config.allowedOrigins]);
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://worker.invalid');
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+      return sendJson(res, 200, { status: 'ok' });
+    }
+    if (url.pathname !== '/mcp') return sendJson(res, 404, { error: 'not found' });
+    if (!validateHost(req, res) || !validateOrigin(req, res)) return;
+    void serveMcp(req, res).catch((err: unknown) => {
+      logger.error({ err }, 'mcp request failed');
+      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null });
+      else res.destroy();
+    });
+  });
+
+  async function serveMcp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let state: RequestState;
+    try {
+      state = { identity: await deps.authenticator.authenticate(req) };
+    } catch (err) {
+      if (err instanceof AuthFailure) return unauthorized(res, err);
+      throw err;
+    }
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableEnded) abort.abort();
+    });
+    const request = await toWebRequest(req, undefined, { signal: abort.signal });
+    const response = await handler.fetch(request, { authInfo: { token: '', clientId: 'kmg-caller', scopes: [], extra: { state } } });
+    // Buffered on purpose: tool output is bounded by the byte budget, and an apiserver 401 found
+    // during the call must become an HTTP 401 (so the gateway refreshes), not a 200 with an error inside.
+    const body = Buffer.from(await response.arrayBuffer());
+    if (state.unauthorizedCluster) {
+      return unauthorized(res, new AuthFailure('invalid_token', `cluster ${state.unauthorizedCluster} rejected the token (expired or revoked)`));
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((v, k) => {
+      if (k !== 'content-length' && k !== 'transfer-encoding') headers[k] = v;
+    });
+    headers['content-length'] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
+  }
+
+  return { server, handler };
+}

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterConfig } from '../config.js';
+import type { Identity } from '../identity/types.js';
+import { TtlCache } from './cache.js';
+import { ToolRefusal } from './errors.js';
+import { KubeRest, type Headers } from './rest.js';
+import { createClusterTransport, type ClusterTransport } from './transport.js';
+
+/** The clients a tool uses for one cluster as one identity. */
+export interface KubeClients {
+  readonly cluster: string;
+  readonly rest: KubeRest;
+  /** For websocket subresources (exec, port-forward) through @kubernetes/client-node. */
+  kubeConfig(): KubeConfig;
+}
+
+const CLIENT_TTL_MS = 60_000;
+const MAX_CLIENTS = 1000;
+const SA_TOKEN_TTL_MS = 60_000;
+
+/**
+ * Builds clients per (cluster, identity) and keeps them briefly: a burst of calls from one user
+ * reuses one client, the cluster's keep-alive agent is shared by all of them, and nothing about
+ * a user outlives the short TTL.
+ */
+export class ClientFactory {
+  private readonly transports = new Map<string, ClusterTransport>();
+  private readonly clients = new TtlCache<KubeClients>(CLIENT_TTL_MS, MAX_CLIENTS);
+  private readonly saTokens = new TtlCache<string>(SA_TOKEN_TTL_MS, 64);
+
+  constructor(private readonly clusters: readonly ClusterConfig[]) {
+    for (const c of clusters) this.transports.set(c.name, createClusterTransport(c));
+  }
+
+  transport(cluster: string): ClusterTransport {
+    const t = this.transports.get(cluster);
+    if (!t) throw new ToolRefusal(`unknown cluster ${cluster}`);
+    return t;
+  }
+
+  forIdentity(clusterName: string, identity: Identity): KubeClients {
+    const cluster = this.clusters.find((c) => c.name === clusterName);
+    if (!cluster) throw new ToolRefusal(`unknown cluster ${clusterName}; clusters_list shows the configured ones`);
+    if (cluster.identity !== identity.kind) {
+      throw new ToolRefusal(`cluster ${clusterName} takes ${cluster.identity} identity, but this request carries ${identity.kind}`);
+    }
+    const key = `${clusterName}\u0000${identityKey(identity)}`;
+    const cached = this.clients.get(key);
+    if (cached) return cached;
+    const transport = this.transport(clusterName);
+    const headers = this.headerSource(cluster, transport, identity);
+    let kc: KubeConfig | undefined;
+    const clients: KubeClients = {
+      cluster: clusterName,
+      rest: new KubeRest(transport, headers),
+      kubeConfig: () => (kc ??= this.websocketConfig(cluster, transport, identity)),
+    };
+    this.clients.set(key, clients);
+    return clients;
+  }
+
+  private headerSource(cluster: ClusterConfig, transport: ClusterTransport, identity: Identity): () => Promise<Headers> | Headers {
+    switch (identity.kind) {
+      case 'bearer': {
+        const h = { authorization: `Bearer ${identity.token}` };
+        return () => h;
+      }
+      case 'impersonation':
+        return async () => ({
+          authorization: `Bearer ${await this.serviceAccountToken(cluster)}`,
+          'impersonate-user': identity.user,
+          ...(identity.groups.length ? { 'impersonate-group': identity.groups } : {}),
+        });
+      case 'kubeconfig':
+        return async () => {
+          const opts: { headers?: Record<string, string> } = {};
+          await transport.kubeConfig!.applyToHTTPSOptions(opts);
+          return { ...(opts.headers ?? {}) };
+        };
+    }
+  }
+
+  private async serviceAccountToken(cluster: ClusterConfig): Promise<string> {
+    const cached = this.saTokens.get(cluster.name);
+    if (cached) return cached;
+    const token = (await readFile(cluster.serviceAccountTokenFile!, 'utf8')).trim();
+    this.saTokens.set(cluster.name, token);
+    return token;
+  }
+
+  private websocketConfig(cluster: ClusterConfig, transport: ClusterTransport, identity: Identity): KubeConfig {
+    if (identity.kind === 'kubeconfig') return transport.kubeConfig!;
+    const token = identity.kind === 'bearer' ? identity.token : undefined;
+    const kc = identity.kind === 'impersonation' ? new ImpersonatingKubeConfig(identity.user, identity.groups, () => this.serviceAccountToken(cluster)) : new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: cluster.name,
+          server: transport.server.toString().replace(/\/$/, ''),
+          ...(transport.ca ? { caData: Buffer.from(transport.ca).toString('base64') } : {}),
+          skipTLSVerify: transport.insecureSkipTlsVerify,
+        },
+      ],
+      users: [{ name: 'caller', ...(token ? { token } : {}) }],
+      contexts: [{ name: 'caller', cluster: cluster.name, user: 'caller' }],
+      currentContext: 'caller',
+    });
+    return kc;
+  }
+}
+
+/** Adds the service-account token and Impersonate-User/-Group to websocket requests (client-node has no Impersonate-Group). */
+class ImpersonatingKubeConfig extends KubeConfig {
+  constructor(
+    private readonly user: string,
+    private readonly groups: string[],
+    private readonly token: () => Promise<string>,
+  ) {
+    super();
+  }
+
+  override async applyToHTTPSOptions(opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0]): Promise<void> {
+    await super.applyToHTTPSOptions(opts);
+    const o = opts as { headers?: Record<string, string | string[]> };
+    o.headers = { ...(o.headers ?? {}), Authorization: `Bearer ${await this.token()}`, 'Impersonate-User': this.user };
+    if (this.groups.length) o.headers['Impersonate-Group'] = this.groups;
+  }
+}
+
+function identityKey(identity: Identity): string {
+  switch (identity.kind) {
+    case 'bearer':
+      return `b:${createHash('sha256').update(identity.token).digest('base64url')}`;
+    case 'impersonation':
+      return `i:${JSON.stringify([identity.user, [...identity.groups].sort()])}`;
+    case 'kubeconfig':
+      return 'k';
+  }
+}

@@ -1,0 +1,75 @@
+import { stringify } from 'yaml';
+
+export const FORMATS = ['summary', 'normal', 'full'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** `normal`: what a reader needs; drops managedFields and the last-applied annotation (both large, both noise). */
+export function slimObject<T>(obj: T, format: OutputFormat): T {
+  if (format === 'full' || typeof obj !== 'object' || obj === null) return obj;
+  const o = obj as Record<string, unknown>;
+  const meta = o.metadata as Record<string, unknown> | undefined;
+  if (!meta) return obj;
+  const { managedFields: _mf, ...rest } = meta;
+  const annotations = rest.annotations as Record<string, string> | undefined;
+  if (annotations && LAST_APPLIED in annotations) {
+    const { [LAST_APPLIED]: _la, ...keep } = annotations;
+    if (Object.keys(keep).length) rest.annotations = keep;
+    else delete rest.annotations;
+  }
+  return { ...o, metadata: rest } as T;
+}
+
+export function toYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** Human age like kubectl: 5s, 3m, 4h, 2d. */
+export function age(timestamp: string | undefined, now = Date.now()): string {
+  if (!timestamp) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - Date.parse(timestamp)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** Left-aligned columns separated by two spaces, like `kubectl get`. */
+export function renderColumns(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** A meta.k8s.io/v1 Table, as the apiserver renders `kubectl get` columns for any kind (CRD printer columns too). */
+export interface KubeTable {
+  columnDefinitions: Array<{ name: string; type: string; format?: string; priority: number }>;
+  rows: Array<{ cells: unknown[]; object?: { metadata?: { namespace?: string; name?: string } } }>;
+  metadata?: { continue?: string; remainingItemCount?: number; resourceVersion?: string };
+}
+
+export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+
+/** Renders priority-0 columns (what kubectl shows without -o wide), adding NAMESPACE when rows span namespaces. */
+export function renderTable(table: KubeTable, opts: { namespaceColumn: boolean; wide?: boolean }): { text: string; rows: number } {
+  const cols = table.columnDefinitions.map((c, i) => ({ ...c, i })).filter((c) => opts.wide || c.priority === 0);
+  const headers = cols.map((c) => c.name.toUpperCase());
+  const rows = table.rows.map((r) => cols.map((c) => cellText(r.cells[c.i], c.name)));
+  if (opts.namespaceColumn) {
+    headers.unshift('NAMESPACE');
+    table.rows.forEach((r, idx) => rows[idx]!.unshift(r.object?.metadata?.namespace ?? ''));
+  }
+  return { text: renderColumns(headers, rows), rows: rows.length };
+}
+
+function cellText(cell: unknown, _name: string): string {
+  if (cell === null || cell === undefined) return '<none>';
+  if (typeof cell === 'string') return cell === '' ? '<none>' : cell;
+  if (typeof cell === 'number' || typeof cell === 'boolean') return String(cell);
+  return JSON.stringify(cell);
+}

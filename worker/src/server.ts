@@ -1,0 +1,133 @@
+import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
+import type { Logger } from '@kmg/shared/logger';
+import { z } from 'zod';
+import type { ClusterConfig, WorkerConfig } from './config.js';
+import type { Identity } from './identity/types.js';
+import type { ClientFactory } from './k8s/clients.js';
+import type { DiscoveryCache } from './k8s/discovery.js';
+import { KubeUnauthorizedError, toolErrorText, ToolRefusal } from './k8s/errors.js';
+import { applyByteBudget } from './output/budget.js';
+import { toYaml } from './output/format.js';
+import { maskSecrets } from './output/mask.js';
+import type { AnyTool } from './tools/index.js';
+import type { ToolContext, ToolOutput } from './tools/define.js';
+import { assertKindAllowed, toolAllowed, toolRefusal } from './tools/policy.js';
+
+export const SERVER_NAME = 'kube-mcp-worker';
+export const SERVER_VERSION = '0.1.0';
+
+/** Everything one MCP server instance needs; shared, stateless across requests. */
+export interface ServerDeps {
+  config: WorkerConfig;
+  registry: ReadonlyMap<string, AnyTool>;
+  factory: ClientFactory;
+  discovery: DiscoveryCache;
+  logger: Logger;
+}
+
+/** Per-request state the HTTP edge reads back after the MCP exchange. */
+export interface RequestState {
+  identity: Identity;
+  /** Set when the apiserver answered 401: the edge replies HTTP 401 instead of the tool result. */
+  unauthorizedCluster?: string;
+}
+
+const INSTRUCTIONS =
+  'Kubernetes tools acting as the calling user: the cluster RBAC decides what you may do. Lists are paged (limit, continue) and default to kubectl-like summaries; use format "normal" for YAML. Secret values are always masked. Every write tool takes dryRun.';
+
+/** Tools visible to a caller: those allowed on at least one cluster (each call is re-checked for its cluster). */
+export function visibleTools(deps: Pick<ServerDeps, 'config' | 'registry'>): AnyTool[] {
+  return [...deps.registry.values()].filter((t) => deps.config.clusters.some((c) => toolAllowed(t, c.policy)));
+}
+
+export function toolDefinition(tool: AnyTool): Tool {
+  const def: Tool = {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(tool.input, { io: 'input' }) as Tool['inputSchema'],
+    annotations: { title: tool.title, ...tool.annotations },
+  };
+  if (tool.output) def.outputSchema = z.toJSONSchema(tool.output, { io: 'output' }) as Tool['outputSchema'];
+  return def;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`).join('; ');
+}
+
+/**
+ * One low-level MCP Server per request (or per stdio connection). We use the low-level Server
+ * rather than McpServer because McpServer turns invalid arguments into tool results; bad
+ * arguments must be JSON-RPC invalid-params errors naming the field.
+ */
+export function createMcpServer(deps: ServerDeps, state: RequestState): Server {
+  const server = new Server({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  const tools = visibleTools(deps);
+  const definitions = tools.map(toolDefinition);
+  const byName = new Map(tools.map((t, i) => [t.name, { tool: t, def: definitions[i]! }]));
+
+  server.setRequestHandler('tools/list', () => ({ tools: definitions }));
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const entry = byName.get(request.params.name);
+    if (!entry) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+    const parsed = entry.tool.input.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for ${entry.tool.name}: ${describeIssues(parsed.error)}`);
+    }
+    const result = await callTool(deps, state, entry.tool, parsed.data as Record<string, unknown>, ctx.mcpReq.signal);
+    return server.projectCallToolResult(result, entry.def.outputSchema as Record<string, unknown> | undefined);
+  });
+  return server;
+}
+
+function resolveCluster(config: WorkerConfig, name: unknown): ClusterConfig {
+  const wanted = typeof name === 'string' && name ? name : (config.defaultCluster ?? config.clusters[0]!.name);
+  const cluster = config.clusters.find((c) => c.name === wanted);
+  if (!cluster) throw new ToolRefusal(`unknown cluster ${wanted}; clusters are: ${config.clusters.map((c) => c.name).join(', ')}`);
+  return cluster;
+}
+
+export async function callTool(deps: ServerDeps, state: RequestState, tool: AnyTool, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  const started = Date.now();
+  let cluster: ClusterConfig | undefined;
+  try {
+    cluster = resolveCluster(deps.config, args.cluster);
+    const refusal = toolRefusal(tool, cluster.policy, cluster.name);
+    if (refusal) throw new ToolRefusal(refusal);
+    const kinds = tool.kinds?.(args) ?? [];
+    if (kinds.length) assertKindAllowed(kinds, [], cluster.policy, cluster.name);
+    const c = cluster;
+    const ctx: ToolContext = {
+      cluster: c,
+      identity: state.identity,
+      config: deps.config,
+      factory: deps.factory,
+      discovery: deps.discovery,
+      policy: c.policy,
+      signal,
+      clients: () => deps.factory.forIdentity(c.name, state.identity),
+    };
+    const out = await tool.run(args, ctx);
+    deps.logger.debug({ tool: tool.name, cluster: c.name, ms: Date.now() - started }, 'tool call');
+    return render(out, deps.config.byteBudget);
+  } catch (err) {
+    if (err instanceof KubeUnauthorizedError) state.unauthorizedCluster = err.cluster;
+    const text = toolErrorText(err);
+    const level = err instanceof ToolRefusal || (err as { name?: string }).name?.startsWith('Kube') || (err as { name?: string }).name === 'ClusterUnreachableError' ? 'info' : 'error';
+    deps.logger[level]({ tool: tool.name, cluster: cluster?.name, err: level === 'error' ? err : undefined, outcome: text }, 'tool call failed');
+    return { content: [{ type: 'text', text }], isError: true };
+  }
+}
+
+/** The single exit for tool output: Secret masking, YAML rendering and the byte budget happen here and only here. */
+export function render(out: ToolOutput, budget: number): CallToolResult {
+  const parts: string[] = [];
+  if (out.text) parts.push(out.text);
+  if (out.data !== undefined) parts.push(toYaml(maskSecrets(out.data, out.reveal)));
+  const { text } = applyByteBudget(parts.join(out.text && !out.text.endsWith('\n') ? '\n' : ''), budget, out.truncationHint ?? 'Narrow the request to see the rest.');
+  const result: CallToolResult = { content: [{ type: 'text', text }] };
+  if (out.structured) result.structuredContent = maskSecrets(out.structured);
+  if (out.isError) result.isError = true;
+  return result;
+}

@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import type { ClusterConfig, Policy, WorkerConfig } from '../config.js';
+import type { Identity } from '../identity/types.js';
+import type { ClientFactory, KubeClients } from '../k8s/clients.js';
+import type { DiscoveryCache } from '../k8s/discovery.js';
+import type { RevealPolicy } from '../output/mask.js';
+
+export interface ToolAnnotationsStrict {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What a tool handler gets: the resolved cluster, the caller, and shared caches. No per-user state lives anywhere else. */
+export interface ToolContext {
+  readonly cluster: ClusterConfig;
+  readonly identity: Identity;
+  readonly config: WorkerConfig;
+  readonly factory: ClientFactory;
+  readonly discovery: DiscoveryCache;
+  readonly policy: Policy;
+  readonly signal: AbortSignal;
+  clients(): KubeClients;
+}
+
+/**
+ * What a tool returns. `data` (objects) is rendered to YAML by the server after Secret masking,
+ * so a tool cannot forget to mask; `text` is for tables, logs and command output.
+ */
+export interface ToolOutput {
+  text?: string;
+  data?: unknown;
+  structured?: Record<string, unknown>;
+  /** Told to the model when the byte budget cuts the output. */
+  truncationHint?: string;
+  /** Only resources_get sets this, from the cluster policy. */
+  reveal?: RevealPolicy;
+  isError?: boolean;
+}
+
+export interface ToolDef<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly input: S;
+  readonly output?: z.ZodObject;
+  readonly annotations: ToolAnnotationsStrict;
+  /** Kinds the call touches, for kind allow/deny lists. */
+  kinds?(args: z.infer<S>): string[];
+  run(args: z.infer<S>, ctx: ToolContext): Promise<ToolOutput>;
+}
+
+export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): ToolDef<S> {
+  return def;
+}
+
+/** A read tool: safe, repeatable, talks to a cluster. */
+export const READ: ToolAnnotationsStrict = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
+/** A write that converges (apply, scale, patch). */
+export const WRITE: ToolAnnotationsStrict = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true };
+/** A write that removes or runs something. */
+export const DESTRUCTIVE: ToolAnnotationsStrict = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };

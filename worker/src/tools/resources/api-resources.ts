@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { apiVersionOf } from '../../k8s/discovery.js';
+import { renderColumns } from '../../output/format.js';
+import { clusterArg } from '../args.js';
+import { defineTool, READ } from '../define.js';
+
+export const apiResourcesList = defineTool({
+  name: 'api_resources_list',
+  title: 'API Resources: List',
+  description:
+    'List the resource types the cluster serves (like kubectl api-resources), CRDs included: name, short names, API version, namespaced, kind, verbs. Filter by group or verb.',
+  input: z.object({
+    cluster: clusterArg,
+    group: z.string().optional().describe('Only this API group ("" or "core" for the core group, e.g. "apps").'),
+    namespaced: z.boolean().optional().describe('Only namespaced (true) or only cluster-scoped (false) resources.'),
+    verb: z.string().optional().describe('Only resources supporting this verb, e.g. "list" or "delete".'),
+  }),
+  annotations: READ,
+  async run(a, ctx) {
+    const all = await ctx.discovery.resources(ctx.clients().rest);
+    const group = a.group === 'core' ? '' : a.group;
+    const rows = all
+      .filter((r) => r.preferred)
+      .filter((r) => group === undefined || r.group === group)
+      .filter((r) => a.namespaced === undefined || r.namespaced === a.namespaced)
+      .filter((r) => !a.verb || r.verbs.includes(a.verb))
+      .sort((x, y) => x.group.localeCompare(y.group) || x.resource.localeCompare(y.resource))
+      .map((r) => [r.resource, r.shortNames.join(','), apiVersionOf(r), String(r.namespaced), r.kind, r.verbs.join(',')]);
+    return { text: renderColumns(['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND', 'VERBS'], rows) };
+  },
+});

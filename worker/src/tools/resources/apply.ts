@@ -1,0 +1,71 @@
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { resourcePath } from '../../k8s/discovery.js';
+import { ToolRefusal } from '../../k8s/errors.js';
+import { slimObject } from '../../output/format.js';
+import { clusterArg, dryRunArg, namespaceArg } from '../args.js';
+import { defineTool, WRITE } from '../define.js';
+import { namespaceFor, resolveResource, type KubeObject } from './common.js';
+
+export const FIELD_MANAGER = 'kube-mcp-worker';
+
+export function parseManifest(manifest: string): KubeObject[] {
+  const docs = parseAllDocuments(manifest);
+  const objs: KubeObject[] = [];
+  for (const d of docs) {
+    if (d.errors.length) throw new ToolRefusal(`manifest is not valid YAML/JSON: ${d.errors[0]!.message}`);
+    const js = d.toJS() as unknown;
+    if (js === null || js === undefined) continue;
+    if (typeof js !== 'object' || Array.isArray(js)) throw new ToolRefusal('each manifest document must be an object');
+    const o = js as KubeObject;
+    if (o.kind?.endsWith('List') && Array.isArray(o.items)) objs.push(...(o.items as KubeObject[]));
+    else objs.push(o);
+  }
+  if (!objs.length) throw new ToolRefusal('manifest has no objects');
+  for (const o of objs) {
+    if (!o.apiVersion || !o.kind || !o.metadata?.name) throw new ToolRefusal('every object needs apiVersion, kind and metadata.name');
+  }
+  return objs;
+}
+
+export const resourcesCreateOrUpdate = defineTool({
+  name: 'resources_create_or_update',
+  title: 'Resources: Create or Update',
+  description:
+    'Create or update objects from a YAML or JSON manifest (several documents allowed) with server-side apply. Use dryRun to validate first. The result shows each object as stored, Secrets masked.',
+  input: z.object({
+    cluster: clusterArg,
+    manifest: z.string().min(1).describe('YAML or JSON of one or more objects, each with apiVersion, kind and metadata.name.'),
+    namespace: namespaceArg.describe('Namespace for namespaced objects that do not set metadata.namespace (default "default").'),
+    force: z.boolean().default(true).describe('Take ownership of fields another manager set (server-side apply force). Default true.'),
+    dryRun: dryRunArg,
+  }),
+  annotations: WRITE,
+  kinds: (a) => {
+    try {
+      return parseManifest(a.manifest).map((o) => o.kind!);
+    } catch {
+      return [];
+    }
+  },
+  async run(a, ctx) {
+    const objs = parseManifest(a.manifest);
+    const rest = ctx.clients().rest;
+    const results: unknown[] = [];
+    const lines: string[] = [];
+    for (const o of objs) {
+      const r = await resolveResource(ctx, o.kind!, o.apiVersion);
+      const ns = namespaceFor(r, o.metadata?.namespace ?? a.namespace);
+      const body = r.namespaced ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o;
+      const stored = await rest.json<KubeObject>('PATCH', resourcePath(r, ns, o.metadata!.name), {
+        body,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: FIELD_MANAGER, force: a.force, dryRun: a.dryRun ? 'All' : undefined },
+        signal: ctx.signal,
+      });
+      lines.push(`${r.kind.toLowerCase()}/${o.metadata!.name}${ns ? ` in ${ns}` : ''} applied${a.dryRun ? ' (dry run, nothing persisted)' : ''}`);
+      results.push(slimObject({ apiVersion: o.apiVersion, kind: o.kind, ...stored }, 'normal'));
+    }
+    return { text: lines.join('\n') + '\n---\n', data: results.length === 1 ? results[0] : results };
+  },
+});

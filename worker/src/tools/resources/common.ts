@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { apiVersionOf, resourcePath, type ApiResource } from '../../k8s/discovery.js';
+import { ToolRefusal } from '../../k8s/errors.js';
+import { renderTable, slimObject, TABLE_ACCEPT, toYaml, type KubeTable, type OutputFormat } from '../../output/format.js';
+import type { ToolContext, ToolOutput } from '../define.js';
+import { assertKindAllowed } from '../policy.js';
+
+export type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
+
+interface KubeList {
+  items?: KubeObject[];
+  metadata?: { continue?: string; remainingItemCount?: number };
+}
+
+/** structuredContent of every list tool: the page, not the items (they are in the text). */
+export const listOutputSchema = z.object({
+  kind: z.string(),
+  count: z.number().int(),
+  continue: z.string().optional().describe('Pass as `continue` to get the next page.'),
+  remainingItemCount: z.number().int().optional(),
+});
+
+/** Resolves a kind through discovery and applies the cluster's kind allow/deny lists to what it resolved to. */
+export async function resolveResource(ctx: ToolContext, kind: string, apiVersion?: string): Promise<ApiResource> {
+  const r = await ctx.discovery.resolve(ctx.clients().rest, kind, apiVersion);
+  assertKindAllowed([r.kind], [r.resource, r.singular, ...r.shortNames], ctx.policy, ctx.cluster.name);
+  return r;
+}
+
+export function builtin(group: string, version: string, resource: string, kind: string, namespaced: boolean): ApiResource {
+  return { group, version, resource, kind, singular: kind.toLowerCase(), namespaced, verbs: [], shortNames: [], subresources: [], preferred: true };
+}
+
+export const PODS = builtin('', 'v1', 'pods', 'Pod', true);
+export const NODES = builtin('', 'v1', 'nodes', 'Node', false);
+export const NAMESPACES = builtin('', 'v1', 'namespaces', 'Namespace', false);
+export const EVENTS = builtin('', 'v1', 'events', 'Event', true);
+export const SECRETS = builtin('', 'v1', 'secrets', 'Secret', true);
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit: number;
+  continue?: string;
+  format: OutputFormat;
+}
+
+/** One page of any list: apiserver-rendered columns for `summary`, slimmed YAML for `normal`, everything for `full`. */
+export async function listResource(ctx: ToolContext, r: ApiResource, o: ListOptions): Promise<ToolOutput> {
+  if (!r.namespaced && o.namespace) throw new ToolRefusal(`${r.resource} are cluster-scoped; omit namespace`);
+  const rest = ctx.clients().rest;
+  const path = resourcePath(r, o.namespace);
+  const query = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue };
+  const scope = r.namespaced ? (o.namespace ? ` in namespace ${o.namespace}` : ' in all namespaces') : '';
+  if (o.format === 'summary') {
+    const allNamespaces = r.namespaced && !o.namespace;
+    const table = await rest.get<KubeTable>(path, {
+      query: { ...query, includeObject: allNamespaces ? 'Metadata' : 'None' },
+      accept: TABLE_ACCEPT,
+      signal: ctx.signal,
+    });
+    if (!Array.isArray(table.rows)) throw new ToolRefusal(`the apiserver did not return a table for ${r.resource}`);
+    const { text, rows } = renderTable(table, { namespaceColumn: allNamespaces });
+    return page(r, rows, table.metadata, rows === 0 ? `No ${r.resource} found${scope}.` : text, scope);
+  }
+  const list = await rest.get<KubeList>(path, { query, signal: ctx.signal });
+  const items = (list.items ?? []).map((i) => slimObject({ apiVersion: apiVersionOf(r), kind: r.kind, ...i }, o.format));
+  const out = page(r, items.length, list.metadata, '', scope);
+  return { ...out, text: items.length ? out.text : `No ${r.resource} found${scope}.`, data: items.length ? items : undefined };
+}
+
+function page(r: ApiResource, count: number, meta: KubeList['metadata'], body: string, scope: string): ToolOutput {
+  const more = meta?.continue;
+  const header = more
+    ? `# ${count} ${r.resource}${scope}; more exist${meta?.remainingItemCount ? ` (${meta.remainingItemCount} remaining)` : ''}: pass continue="${more}" for the next page\n`
+    : '';
+  return {
+    text: header + body,
+    structured: {
+      kind: r.kind,
+      count,
+      ...(more ? { continue: more } : {}),
+      ...(meta?.remainingItemCount !== undefined ? { remainingItemCount: meta.remainingItemCount } : {}),
+    },
+    truncationHint: more
+      ? `Lower limit, narrow with labelSelector/fieldSelector/namespace, or use format="summary"; the next page after this one is continue="${more}".`
+      : 'Lower limit, narrow with labelSelector/fieldSelector/namespace, or use format="summary".',
+  };
+}
+
+export async function getObject(ctx: ToolContext, r: ApiResource, name: string, namespace: string | undefined): Promise<KubeObject> {
+  const obj = await ctx.clients().rest.get<KubeObject>(resourcePath(r, r.namespaced ? (namespace ?? 'default') : undefined, name), { signal: ctx.signal });
+  return { apiVersion: apiVersionOf(r), kind: r.kind, ...obj };
+}
+
+export function namespaceFor(r: ApiResource, namespace: string | undefined): string | undefined {
+  return r.namespaced ? (namespace ?? 'default') : undefined;
+}
+
+export function objectRef(r: ApiResource, name: string, namespace: string | undefined): string {
+  return `${r.kind.toLowerCase()} ${r.namespaced ? `${namespace ?? 'default'}/` : ''}${name}`;
+}
+
+export { toYaml };

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { auditConfigFromDestination, createAuditSink as createSharedSink, type AuditSink as SharedSink } from '@kmg/shared/ops/audit';
 
 /** One line per tool call. Never argument values: they may hold secrets. */
 export interface AuditRecord {
@@ -20,15 +20,12 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
-/** JSON lines to stdout, or appended to a file. */
+/** JSON lines through the shared audit stream (stdout, stderr, off, or a file path). */
 export function createAuditSink(destination: string): AuditSink {
-  if (destination === 'stdout') {
-    return { write: (r) => void process.stdout.write(`${JSON.stringify({ audit: 'tool_call', ...r })}\n`), close: async () => undefined };
-  }
-  const out: WriteStream = createWriteStream(destination, { flags: 'a' });
+  const sink: SharedSink = createSharedSink(auditConfigFromDestination(destination));
   return {
-    write: (r) => void out.write(`${JSON.stringify(r)}\n`),
-    close: () => new Promise((resolve) => out.end(resolve)),
+    write: ({ time, ...r }) => sink.write({ event: 'tool_call', startedAt: time, ...r }),
+    close: () => sink.close(),
   };
 }
 

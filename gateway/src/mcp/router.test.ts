@@ -1,0 +1,268 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@kmg/shared/logger';
+import { configSchema, type GatewayConfig } from '../config/schema.js';
+import { sitesFor } from '../http/sites.js';
+import { MemoryKvStore } from '../store/memory.js';
+import { InvalidTokenError, type AccessTokenVerifier, type Principal } from '../auth/principal.js';
+import { TokenExchanger } from '../exchange/exchanger.js';
+import { MemoryAuditSink } from '../policy/audit.js';
+import type { GatewayDeps } from '../app.js';
+import { mcpRouter } from './router.js';
+
+const logger = createLogger('test', { level: 'silent' });
+
+interface Seen {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A stateless stand-in worker: answers initialize, tools/list and tools/call, records what it received. */
+function fakeWorker(): { server: Server; seen: Seen[]; url: () => string } {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') return void res.end('ok');
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ headers: req.headers, body });
+      if (req.method !== 'POST') return void res.writeHead(405).end();
+      const msg = JSON.parse(body) as { id: number; method: string; params?: { name?: string } };
+      const reply = (result: unknown) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'worker-should-not-leak' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+      };
+      if (msg.method === 'initialize') return reply({ protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'w', version: '1' } });
+      if (msg.method === 'tools/list') {
+        return reply({
+          tools: [
+            { name: 'pods_list', inputSchema: { type: 'object' }, annotations: { readOnlyHint: true } },
+            { name: 'pods_delete', inputSchema: { type: 'object' }, annotations: { readOnlyHint: false, destructiveHint: true } },
+          ],
+        });
+      }
+      if (msg.method === 'tools/call') {
+        if (msg.params?.name === 'slow_stream') {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write('event: message\n');
+          setTimeout(() => res.end(`data: ${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { content: [] } })}\n\n`), 400);
+          return;
+        }
+        return reply({ content: [{ type: 'text', text: `ran ${msg.params?.name}` }] });
+      }
+      reply({});
+    });
+  });
+  return { server, seen, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const principals: Record<string, Principal> = {
+  'alice-read': { org: 'acme', sub: 'u-alice', username: 'alice', groups: [], clientId: 'c1', scopes: ['mcp:tools:read'], expiresAt: 9e9, mode: 'gateway' },
+  'alice-rw': { org: 'acme', sub: 'u-alice', username: 'alice', groups: [], clientId: 'c1', scopes: ['mcp:tools:read', 'mcp:tools:write'], expiresAt: 9e9, mode: 'gateway' },
+  'bob-rw': { org: 'acme', sub: 'u-bob', username: 'bob', groups: [], clientId: 'c1', scopes: ['mcp:tools:read', 'mcp:tools:write'], expiresAt: 9e9, mode: 'gateway' },
+};
+
+const verifier: AccessTokenVerifier = {
+  async verify(_org, _resource, token) {
+    if (token === 'expired') throw new InvalidTokenError('expired', 'token expired');
+    const p = principals[token];
+    if (!p) throw new InvalidTokenError('invalid', 'unknown token');
+    return p;
+  },
+};
+
+describe('MCP path through the gateway', () => {
+  const w1 = fakeWorker();
+  const dead = createServer();
+  let app: express.Express;
+  let config: GatewayConfig;
+  let exchanges = 0;
+  const audit = new MemoryAuditSink();
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => w1.server.listen(0, '127.0.0.1', r));
+    // A port nobody listens on: connect refused, so requests must go to the live worker.
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => dead.close(() => r()));
+    config = configSchema.parse({
+      publicUrl: 'https://gw.example.test',
+      orgs: [
+        {
+          name: 'acme',
+          exchange: { tokenEndpoint: 'https://kc.example.test/realms/mcp/protocol/openid-connect/token', clientId: 'mcp-gateway', clientSecret: 's3cret' },
+          clusters: [{ name: 'dev', workers: [deadUrl, w1.url()], healthCheck: { intervalMs: 60_000 } }],
+          allowedOrigins: ['https://inspector.example.test'],
+        },
+        {
+          name: 'ro',
+          exchange: { tokenEndpoint: 'https://kc.example.test/realms/mcp/protocol/openid-connect/token', clientId: 'mcp-gateway', clientSecret: 's3cret' },
+          clusters: [{ name: 'dev', workers: [w1.url()] }],
+          policy: { readOnly: true },
+        },
+      ],
+    });
+    const kv = new MemoryKvStore();
+    const exchanger = new TokenExchanger({
+      kv,
+      sealer: { seal: (s) => s, open: (s) => s },
+      logger,
+      strategyFor: () => ({
+        name: 'fake',
+        exchange: async (req) => {
+          exchanges++;
+          return { accessToken: `exchanged-for-${req.audience}-${exchanges}`, expiresAt: Math.floor(Date.now() / 1000) + 300 };
+        },
+      }),
+    });
+    const deps: GatewayDeps = {
+      config,
+      store: kv,
+      logger,
+      sites: sitesFor(config),
+      verifier,
+      upstream: { subjectToken: async (p) => `keycloak-token-of-${p.sub}` },
+      now: Date.now,
+    } as GatewayDeps;
+    const router = mcpRouter(deps, { exchanger, audit });
+    close = router.runtime.close;
+    app = express();
+    for (const site of deps.sites) {
+      app.use(`${site.base}/mcp`, (_req, res, next) => ((res.locals.site = site), next()), router);
+    }
+  });
+
+  afterAll(async () => {
+    await close();
+    w1.server.close();
+  });
+
+  beforeEach(() => {
+    w1.seen.length = 0;
+  });
+
+  const post = (token: string | undefined, body: unknown, path = '/orgs/acme/mcp') => {
+    const r = request(app).post(path).set('accept', 'application/json, text/event-stream').set('content-type', 'application/json');
+    if (token) r.set('authorization', `Bearer ${token}`);
+    return r.send(JSON.stringify(body));
+  };
+
+  describe('authentication', () => {
+    it('answers a request without a token with 401 and resource metadata', async () => {
+      const res = await post(undefined, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('resource_metadata="https://gw.example.test/.well-known/oauth-protected-resource/orgs/acme/mcp"');
+      expect(w1.seen).toHaveLength(0);
+    });
+
+    it('answers an expired token with 401 invalid_token, never 200', async () => {
+      const res = await post('expired', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    });
+
+    it('refuses a write tool without mcp:tools:write with 403 insufficient_scope naming the scope', async () => {
+      await post('alice-read', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const res = await post('alice-read', { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'pods_delete', arguments: { namespace: 'x', name: 'y' } } });
+      expect(res.status).toBe(403);
+      expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
+      expect(res.headers['www-authenticate']).toContain('scope="mcp:tools:write"');
+      expect(w1.seen.filter((s) => s.body.includes('pods_delete'))).toHaveLength(0);
+    });
+
+    it('refuses a browser Origin that is not configured', async () => {
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'tools/list' }).set('origin', 'https://evil.example.test');
+      expect(res.status).toBe(403);
+      const ok = await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'tools/list' }).set('origin', 'https://inspector.example.test');
+      expect(ok.status).toBe(200);
+      expect(ok.headers['access-control-allow-origin']).toBe('https://inspector.example.test');
+    });
+  });
+
+  describe('forwarding', () => {
+    it('sends the worker only the exchanged token, a request id and a traceparent', async () => {
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'pods_list', arguments: {} } }).set('cookie', 'sid=1');
+      expect(res.status).toBe(200);
+      const seen = w1.seen.find((s) => s.body.includes('"id":7'))!;
+      expect(seen.headers.authorization).toMatch(/^Bearer exchanged-for-kubernetes-/);
+      expect(seen.headers.cookie).toBeUndefined();
+      expect(seen.headers['x-request-id']).toBeTruthy();
+      expect(seen.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(JSON.stringify(seen.headers)).not.toContain('alice-rw');
+    });
+
+    it('reuses one exchange for many calls by the same user', async () => {
+      const before = exchanges;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => post('bob-rw', { jsonrpc: '2.0', id: 100 + i, method: 'tools/call', params: { name: 'pods_list', arguments: {} } })));
+      expect(exchanges - before).toBe(1);
+    });
+
+    it('streams an SSE tool result through', async () => {
+      await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow_stream', arguments: {} } });
+      expect(res.headers['content-type']).toContain('text/event-stream');
+      expect(res.text).toContain('"id":9');
+    });
+
+    it('audits each tool call with the namespace but no argument values', async () => {
+      audit.records.length = 0;
+      await post('alice-rw', { jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'pods_list', arguments: { namespace: 'team-a', labelSelector: 'secret=hunter2' } } });
+      await new Promise((r) => setTimeout(r, 20));
+      const rec = audit.records.find((r) => r.tool === 'pods_list')!;
+      expect(rec).toMatchObject({ org: 'acme', user: 'alice', client: 'c1', cluster: 'dev', namespace: 'team-a', outcome: 'ok', status: 200 });
+      expect(JSON.stringify(rec)).not.toContain('hunter2');
+    });
+  });
+
+  describe('policy', () => {
+    it('lists only read tools to a token without the write scope', async () => {
+      const res = await post('alice-read', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const names = (res.body as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
+      expect(names).toEqual(['pods_list']);
+    });
+
+    it('lists no write tools in a read-only org even with the write scope', async () => {
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, '/orgs/ro/mcp');
+      const names = (res.body as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
+      expect(names).toEqual(['pods_list']);
+    });
+  });
+
+  describe('sessions', () => {
+    it('mints a session on initialize, binds it to the user and refuses it to another user', async () => {
+      const init = await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+      expect(init.status).toBe(200);
+      const sid = init.headers['mcp-session-id'] as string;
+      expect(sid).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(sid).not.toBe('worker-should-not-leak');
+      const mine = await post('alice-read', { jsonrpc: '2.0', id: 2, method: 'tools/list' }).set('mcp-session-id', sid);
+      expect(mine.status).toBe(200);
+      expect(w1.seen.at(-1)!.headers['mcp-session-id']).toBeUndefined();
+      const theirs = await post('bob-rw', { jsonrpc: '2.0', id: 3, method: 'tools/list' }).set('mcp-session-id', sid);
+      expect(theirs.status).toBe(404);
+      const del = await request(app).delete('/orgs/acme/mcp').set('authorization', 'Bearer alice-rw').set('mcp-session-id', sid);
+      expect(del.status).toBe(204);
+      const after = await post('alice-rw', { jsonrpc: '2.0', id: 4, method: 'tools/list' }).set('mcp-session-id', sid);
+      expect(after.status).toBe(404);
+    });
+
+    it('serves a 2026-07-28 request without a session and mints none', async () => {
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 5, method: 'tools/list', params: { _meta: {} } })
+        .set('mcp-protocol-version', '2026-07-28')
+        .set('mcp-method', 'tools/list');
+      expect(res.status).toBe(200);
+      expect(res.headers['mcp-session-id']).toBeUndefined();
+      expect(w1.seen.at(-1)!.headers['mcp-method']).toBe('tools/list');
+      expect(w1.seen.at(-1)!.headers['mcp-protocol-version']).toBe('2026-07-28');
+    });
+
+    it('keeps the worker’s 405 for a GET without a session', async () => {
+      const res = await request(app).get('/orgs/acme/mcp').set('authorization', 'Bearer alice-rw').set('accept', 'text/event-stream');
+      expect(res.status).toBe(405);
+    });
+  });
+});

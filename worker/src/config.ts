@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { opsConfigSchema } from '@kmg/shared/ops';
 
 /** Per-cluster safety policy. Annotations are policy: write tools are dropped at registration and re-checked in handlers. */
 export const policySchema = z
@@ -63,6 +64,8 @@ export const workerConfigSchema = z
     byteBudget: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     stdio: z.boolean().default(false),
+    /** Health, metrics, audit and graceful-shutdown settings (shared with the gateway). */
+    ops: opsConfigSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { createLogger, REDACTED_PATHS } from '@kmg/shared/logger';
+import { agentHttpCheck, createOps } from '@kmg/shared/ops';
 import { destination, pino } from 'pino';
 import { ConfigError, loadWorkerConfig, type WorkerConfig } from './config.js';
 import { Authenticator } from './http/auth.js';
 import { createWorkerHttpServer } from './http/app.js';
 import { AssertionVerifier } from './identity/impersonation.js';
 import { ClientFactory } from './k8s/clients.js';
+import { createClusterTransport } from './k8s/transport.js';
 import { DiscoveryCache } from './k8s/discovery.js';
 import { createMcpServer, type ServerDeps } from './server.js';
 import { serveStdio } from './stdio.js';
@@ -38,20 +40,23 @@ async function main(): Promise<void> {
     return;
   }
   const authenticator = new Authenticator(config, deps.factory, config.assertion ? new AssertionVerifier(config.assertion) : undefined);
-  const { server, handler } = createWorkerHttpServer({ ...deps, authenticator }, logger);
+  // Ready when every configured apiserver answers /readyz (through its own TLS trust).
+  const apiserverChecks = config.clusters
+    .filter((c) => c.identity !== 'kubeconfig')
+    .map((c) => {
+      const transport = createClusterTransport(c);
+      return agentHttpCheck(`apiserver:${c.name}`, new URL('/readyz', transport.server), { agent: transport.agent });
+    });
+  const ops = createOps({ service: 'worker', config: config.ops, logger, checks: apiserverChecks });
+  deps.metrics = ops.metrics;
+  const { server, handler } = createWorkerHttpServer({ ...deps, authenticator, ops }, logger);
   server.listen(config.port, config.host, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     logger.info({ url: `http://${config.host}:${port}/mcp`, clusters: config.clusters.map((c) => c.name) }, 'worker listening');
   });
-  const shutdown = () => {
-    logger.info('shutting down');
-    server.close(() => process.exit(0));
-    void handler.close();
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  // SIGTERM: unready, stop accepting, let in-flight tool calls finish (ops.shutdown.timeoutSeconds), exit 0.
+  ops.handleShutdown([server], { onClose: [() => handler.close()] });
 }
 
 void main();

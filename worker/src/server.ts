@@ -1,5 +1,6 @@
 import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
 import type { Logger } from '@kmg/shared/logger';
+import { startToolCall, type OpsMetrics } from '@kmg/shared/ops';
 import { z } from 'zod';
 import type { ClusterConfig, WorkerConfig } from './config.js';
 import type { Identity } from './identity/types.js';
@@ -23,6 +24,8 @@ export interface ServerDeps {
   factory: ClientFactory;
   discovery: DiscoveryCache;
   logger: Logger;
+  /** Prometheus series (tool calls by tool and outcome); absent in stdio mode and some tests. */
+  metrics?: OpsMetrics;
 }
 
 /** Per-request state the HTTP edge reads back after the MCP exchange. */
@@ -90,6 +93,7 @@ function resolveCluster(config: WorkerConfig, name: unknown): ClusterConfig {
 
 export async function callTool(deps: ServerDeps, state: RequestState, tool: AnyTool, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
   const started = Date.now();
+  const endMetric = deps.metrics ? startToolCall(deps.metrics, tool.name) : undefined;
   let cluster: ClusterConfig | undefined;
   try {
     cluster = resolveCluster(deps.config, args.cluster);
@@ -110,8 +114,10 @@ export async function callTool(deps: ServerDeps, state: RequestState, tool: AnyT
     };
     const out = await tool.run(args, ctx);
     deps.logger.debug({ tool: tool.name, cluster: c.name, ms: Date.now() - started }, 'tool call');
+    endMetric?.(out.isError ? 'error' : 'ok');
     return render(out, deps.config.byteBudget);
   } catch (err) {
+    endMetric?.(err instanceof ToolRefusal ? 'denied' : 'error');
     if (err instanceof KubeUnauthorizedError) state.unauthorizedCluster = err.cluster;
     const text = toolErrorText(err);
     const level = err instanceof ToolRefusal || (err as { name?: string }).name?.startsWith('Kube') || (err as { name?: string }).name === 'ClusterUnreachableError' ? 'info' : 'error';

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { hostHeaderValidation, originValidation, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Logger } from '@kmg/shared/logger';
+import type { Ops } from '@kmg/shared/ops';
 import { createMcpServer, type RequestState, type ServerDeps } from '../server.js';
 import { AuthFailure, type Authenticator } from './auth.js';
 
@@ -9,6 +10,8 @@ const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 export interface HttpDeps extends ServerDeps {
   authenticator: Authenticator;
+  /** /healthz, /readyz, /metrics, request tracing and in-flight tracking for graceful shutdown. */
+  ops?: Ops;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -39,7 +42,13 @@ export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server
   const validateHost = hostHeaderValidation(allowedHosts);
   const validateOrigin = originValidation([...LOOPBACK_NAMES, ...deps.config.allowedOrigins]);
 
+  const opsMiddleware = deps.ops?.middleware();
   const server = http.createServer((req, res) => {
+    if (opsMiddleware) opsMiddleware(req, res, () => route(req, res));
+    else route(req, res);
+  });
+
+  function route(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://worker.invalid');
     if (url.pathname === '/healthz' || url.pathname === '/readyz') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
@@ -52,7 +61,7 @@ export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server
       if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null });
       else res.destroy();
     });
-  });
+  }
 
   async function serveMcp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let state: RequestState;

@@ -66,7 +66,7 @@ export function buildRegistry(tools: readonly AnyTool[] = ALL_TOOLS): ReadonlyMa
   const registry = new Map<string, AnyTool>();
   for (const tool of tools) {
     if (registry.has(tool.name)) throw new Error(`duplicate tool name ${tool.name}`);
-    if (!/^[a-z]+(_[a-z]+)+$/.test(tool.name)) throw new Error(`tool name ${tool.name} is not <resource>_<verb>`);
+    if (!/^[a-z]+(_[a-z]+)*$/.test(tool.name)) throw new Error(`tool name ${tool.name} is not snake_case`);
     if (!tool.annotations.readOnlyHint && !('dryRun' in tool.input.shape)) throw new Error(`write tool ${tool.name} has no dryRun argument`);
     registry.set(tool.name, tool);
   }

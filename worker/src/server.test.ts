@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DISCOVERY_APIS, DISCOVERY_CORE, startFakeApiserver, type FakeApiserver } from './testing/fake-apiserver.js';
+import { connectInMemory, testConfig, testDeps } from './testing/harness.js';
+import { toolDefinition } from './server.js';
+import { ALL_TOOLS } from './tools/index.js';
+
+let api: FakeApiserver;
+
+beforeAll(async () => {
+  api = await startFakeApiserver((req) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/api') return { status: 200, body: DISCOVERY_CORE };
+    if (url.pathname === '/apis') return { status: 200, body: DISCOVERY_APIS };
+    if (url.pathname === '/api/v1/namespaces/team-a/secrets/db' && req.method === 'GET')
+      return {
+        status: 200,
+        body: { metadata: { name: 'db', namespace: 'team-a', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"aHVudGVyMg=="}}' } }, data: { password: 'aHVudGVyMg==' }, type: 'Opaque' },
+      };
+    if (url.pathname === '/api/v1/namespaces/team-a/secrets' && req.method === 'GET')
+      return { status: 200, body: { kind: 'SecretList', metadata: {}, items: [{ metadata: { name: 'db', namespace: 'team-a' }, data: { password: 'aHVudGVyMg==' } }] } };
+    if (url.pathname === '/api/v1/namespaces/team-a/pods/web' && req.method === 'DELETE')
+      return { status: 403, body: { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods "web" is forbidden: User "oidc:bob" cannot delete resource "pods" in API group "" in the namespace "team-a"' } };
+    if (url.pathname === '/api/v1/namespaces/big/pods')
+      return {
+        status: 200,
+        body: { kind: 'PodList', metadata: { continue: 'next-page' }, items: Array.from({ length: 200 }, (_, i) => ({ metadata: { name: `pod-${i}`, namespace: 'big', labels: { app: 'x'.repeat(100) } }, spec: { nodeName: 'n1' } })) },
+      };
+    if (url.pathname === '/api/v1/namespaces/team-a/pods/expired') return { status: 401, body: { kind: 'Status', reason: 'Unauthorized', code: 401, message: 'Unauthorized' } };
+    return undefined;
+  });
+});
+afterAll(() => api.close());
+
+describe('tools/list', () => {
+  it('matches the snapshot of every tool, its schema and annotations', async () => {
+    await expect(JSON.stringify(ALL_TOOLS.map(toolDefinition), null, 2) + '\n').toMatchFileSnapshot('./testdata/tools-list.json');
+  });
+
+  it('lists all 26 tools in read-write mode', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(ALL_TOOLS.map((t) => t.name).sort());
+    expect(tools).toHaveLength(26);
+    await close();
+  });
+
+  it('hides every write tool in read-only mode', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { readOnly: true })));
+    const { tools } = await client.listTools();
+    expect(tools.length).toBeGreaterThan(10);
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    expect(tools.map((t) => t.name)).not.toContain('resources_delete');
+    await close();
+  });
+
+  it('hides destructive tools in non-destructive mode but keeps other writes', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { nonDestructive: true })));
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).not.toContain('resources_delete');
+    expect(names).not.toContain('pods_delete');
+    expect(names).toContain('resources_scale');
+    await close();
+  });
+
+  it('applies tool allow and deny lists', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { tools: { allow: ['pods_list', 'pods_log'], deny: ['pods_log'] } })));
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['pods_list']);
+    await close();
+  });
+
+  it('gives every write tool a dryRun argument', () => {
+    for (const t of ALL_TOOLS.filter((x) => !x.annotations.readOnlyHint)) expect(Object.keys(t.input.shape)).toContain('dryRun');
+  });
+});
+
+describe('tools/call', () => {
+  it('answers bad arguments with a JSON-RPC invalid-params error naming the field', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    await expect(client.callTool({ name: 'pods_get', arguments: { namespace: 'team-a' } })).rejects.toThrow(/name/);
+    await expect(client.callTool({ name: 'pods_list', arguments: { limit: 5000 } })).rejects.toMatchObject({ code: -32602 });
+    await close();
+  });
+
+  it('turns a Kubernetes Forbidden into an isError result with the reason', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const res = await client.callTool({ name: 'pods_delete', arguments: { name: 'web', namespace: 'team-a' } });
+    expect(res.isError).toBe(true);
+    expect(JSON.stringify(res.content)).toContain('Forbidden: pods \\"web\\" is forbidden: User \\"oidc:bob\\" cannot delete');
+    await close();
+  });
+
+  it('masks Secret values in get, including the last-applied annotation', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const res = await client.callTool({ name: 'resources_get', arguments: { kind: 'secret', name: 'db', namespace: 'team-a', format: 'full' } });
+    const text = (res.content as Array<{ text: string }>)[0]!.text;
+    expect(text).toContain('password: "***"');
+    expect(text).toContain('kubectl.kubernetes.io/last-applied-configuration: "***"');
+    expect(JSON.stringify(res)).not.toContain('aHVudGVyMg');
+    await close();
+  });
+
+  it('masks Secret values in lists even though list items carry no kind', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const res = await client.callTool({ name: 'resources_list', arguments: { kind: 'secrets', namespace: 'team-a', format: 'full' } });
+    expect(JSON.stringify(res)).not.toContain('aHVudGVyMg');
+    expect(JSON.stringify(res)).toContain('password');
+    await close();
+  });
+
+  it('reveals one Secret through resources_get only when the cluster policy names it', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { revealSecrets: ['team-a/db'] })));
+    const got = await client.callTool({ name: 'resources_get', arguments: { kind: 'Secret', name: 'db', namespace: 'team-a' } });
+    expect(JSON.stringify(got)).toContain('aHVudGVyMg');
+    const listed = await client.callTool({ name: 'resources_list', arguments: { kind: 'secrets', namespace: 'team-a', format: 'normal' } });
+    expect(JSON.stringify(listed)).not.toContain('aHVudGVyMg');
+    await close();
+  });
+
+  it('refuses a write on a read-only cluster even when called by name', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { readOnly: true })));
+    await expect(client.callTool({ name: 'pods_delete', arguments: { name: 'web', namespace: 'team-a' } })).rejects.toThrow(/pods_delete/);
+    await close();
+  });
+
+  it('refuses a denied kind', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { kinds: { deny: ['Secret'] } })));
+    const res = await client.callTool({ name: 'resources_get', arguments: { kind: 'secrets', name: 'db', namespace: 'team-a' } });
+    expect(res.isError).toBe(true);
+    expect(JSON.stringify(res.content)).toContain('kind Secret is denied');
+    await close();
+  });
+
+  it('records an apiserver 401 so the HTTP edge can answer 401', async () => {
+    const { client, state, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const res = await client.callTool({ name: 'pods_get', arguments: { name: 'expired', namespace: 'team-a' } });
+    expect(res.isError).toBe(true);
+    expect(state.unauthorizedCluster).toBe('test');
+    await close();
+  });
+
+  it('names the cluster when its apiserver is unreachable', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig('http://127.0.0.1:1')));
+    const res = await client.callTool({ name: 'pods_list', arguments: {} });
+    expect(res.isError).toBe(true);
+    expect(JSON.stringify(res.content)).toContain('cluster test is unreachable');
+    await close();
+  });
+
+  it('holds the byte budget with an explicit truncation marker', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, { byteBudget: 1024 })));
+    const res = await client.callTool({ name: 'pods_list', arguments: { namespace: 'big', format: 'normal', limit: 200 } });
+    const text = (res.content as Array<{ text: string }>)[0]!.text;
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
+    expect(text).toMatch(/\[truncated: the output was \d+ bytes, over this worker's 1024-byte budget\./);
+    expect(text).toContain('continue="next-page"');
+    expect(res.structuredContent).toMatchObject({ kind: 'Pod', count: 200, continue: 'next-page' });
+    await close();
+  });
+});

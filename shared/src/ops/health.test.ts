@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anyOfCheck, healthzHandler, httpCheck, readyzHandler, redisCheck, runReadinessChecks, type ReadinessCheck } from './health.js';
+import { agentHttpCheck, anyOfCheck, healthzHandler, httpCheck, readyzHandler, redisCheck, runReadinessChecks, type ReadinessCheck } from './health.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -96,5 +96,17 @@ describe('ready-made checks', () => {
     expect(one.status).toBe('ready');
     const none = await runReadinessChecks([anyOfCheck('workers', [fail('w1', 'down'), fail('w2', 'down')])]);
     expect(none.checks[0]?.error).toBe('0/2 reachable: w1 (down); w2 (down)');
+  });
+
+  it('agent check counts an apiserver that refuses anonymous /readyz as up, and a 500 as down', async () => {
+    let status = 403;
+    const base = await listen((_req, res) => {
+      res.statusCode = status;
+      res.end();
+    });
+    const check = agentHttpCheck('apiserver:prod', new URL('/readyz', base));
+    expect((await runReadinessChecks([check])).status).toBe('ready');
+    status = 500;
+    expect((await runReadinessChecks([check])).checks[0]?.error).toBe(`GET ${base}/readyz answered 500`);
   });
 });

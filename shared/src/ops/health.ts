@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { get as httpGet, type Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { get as httpsGet } from 'node:https';
 
 /**
  * Liveness and readiness. `/healthz` answers 200 while the event loop runs (a restart would not help
@@ -137,6 +138,30 @@ export function httpCheck(name: string, url: string, options: { fetchImpl?: Fetc
       const res = await doFetch(url, { signal, method: 'GET', ...(options.headers ? { headers: options.headers } : {}) });
       if (!res.ok) throw new Error(`GET ${redactUrl(url)} answered ${res.status}`);
     },
+  };
+}
+
+/**
+ * An HTTP GET through a node:http(s) Agent — for peers whose TLS trust lives in an Agent (a
+ * kube-apiserver with its own CA). `accept` says which statuses count as reachable and healthy;
+ * by default 2xx, plus 401/403 for an apiserver that refuses anonymous /readyz (it answered, so it is up).
+ */
+export function agentHttpCheck(name: string, url: URL, options: { agent?: HttpAgent; accept?: (status: number) => boolean; timeoutMs?: number } = {}): ReadinessCheck {
+  const accept = options.accept ?? ((s: number) => (s >= 200 && s < 300) || s === 401 || s === 403);
+  return {
+    name,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    check: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        const get = url.protocol === 'https:' ? httpsGet : httpGet;
+        const req = get(url, { ...(options.agent ? { agent: options.agent } : {}), signal }, (res) => {
+          res.resume();
+          const status = res.statusCode ?? 0;
+          if (accept(status)) resolve();
+          else reject(new Error(`GET ${redactUrl(url.toString())} answered ${status}`));
+        });
+        req.on('error', reject);
+      }),
   };
 }
 

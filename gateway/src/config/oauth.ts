@@ -54,6 +54,8 @@ export const oauthOrgSchema = z.object({
           timeoutMs: z.coerce.number().int().positive().default(5000),
           maxBytes: z.coerce.number().int().positive().default(5120),
           cacheSeconds: seconds(300),
+          /** Extra CA (PEM file) trusted for document hosts, besides the system roots. */
+          caFile: z.string().optional(),
         })
         .prefault({}),
       clients: z.array(preRegisteredClientSchema).default([]),

@@ -1,14 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
+import type { Logger } from '@kmg/shared/logger';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Site } from '../http/sites.js';
 import type { KvStore } from '../store/kv.js';
-import type { Logger } from '@kmg/shared/logger';
-import { InvalidTokenError, type AccessTokenVerifier, type UpstreamTokenSource } from '../auth/principal.js';
+import { createRateLimiter } from '../store/rate-limit.js';
+import { Sealer } from '../crypto/seal.js';
+import type { AccessTokenVerifier, UpstreamTokenSource } from '../auth/principal.js';
+import { GatewayTokenVerifier, GrantUpstreamTokens } from '../auth/gateway-tokens.js';
+import { GrantStore } from './grants.js';
+import { ClientRegistry } from './clients.js';
+import { metadataDocumentFetcher, type ClientMetadataDocument } from './client-metadata.js';
+import { keycloakIdp, type UpstreamIdp } from './keycloak.js';
+import { wellKnownRouter } from './metadata.js';
+import { registerHandler } from './register.js';
+import { authorizeRouter } from './authorize.js';
+import { consentRouter } from './consent.js';
+import { tokenRouter } from './token.js';
+import { revokeRouter } from './revoke.js';
+import type { OAuthContext } from './context.js';
 
 export interface OAuthServerOptions {
   store: KvStore;
   logger: Logger;
   now: () => number;
+  /** Identity provider per org; defaults to Keycloak via openid-client. Unit tests pass a fake. */
+  idpFor?: (site: Site) => UpstreamIdp;
+  /** Sealer for secrets at rest; defaults to config.encryptionKeys (or an ephemeral key with the memory store). */
+  sealer?: Sealer;
+  /** Client ID metadata document fetcher override (tests). */
+  fetchClientMetadata?: (site: Site, url: string) => Promise<ClientMetadataDocument>;
 }
 
 export interface OAuthServer {
@@ -18,12 +40,84 @@ export interface OAuthServer {
   siteRouter(site: Site): Router;
 }
 
-// Interim skeleton (replaced in the next commit by the full authorization server).
-export function createOAuthServer(_config: GatewayConfig, _sites: Site[], _opts: OAuthServerOptions): OAuthServer {
+function sealerFrom(config: GatewayConfig, store: KvStore): Sealer {
+  if (config.encryptionKeys.length > 0) return new Sealer(config.encryptionKeys.map((k) => Sealer.keyFrom(k.id, k.key)));
+  if (store.kind === 'redis') throw new Error('encryptionKeys are required with Redis storage');
+  // In-memory store: nothing outlives the process, so a per-process key is enough.
+  return new Sealer([{ id: 'ephemeral', key: randomBytes(32) }]);
+}
+
+/**
+ * The authorization-server facade: one router per site (org path and, for singleOrg, root), the
+ * well-known documents, and the two services the MCP path uses (token verifier, upstream tokens).
+ */
+export function createOAuthServer(config: GatewayConfig, sites: Site[], opts: OAuthServerOptions): OAuthServer {
+  const sealer = opts.sealer ?? sealerFrom(config, opts.store);
+  const grants = new GrantStore(opts.store, sealer, opts.now);
+
+  // One IdP client per org (shared by the org's sites: same Keycloak client, same discovery).
+  const idps = new Map<string, UpstreamIdp>();
+  const idp = (site: Site): UpstreamIdp => {
+    let i = idps.get(site.org.name);
+    if (!i) {
+      i = opts.idpFor ? opts.idpFor(site) : keycloakIdp(site.org.oauth!.keycloak);
+      idps.set(site.org.name, i);
+    }
+    return i;
+  };
+  const siteOf = (org: string, base: string) => sites.find((s) => s.org.name === org && s.base === base) ?? sites.find((s) => s.org.name === org)!;
+
+  const fetchers = new Map<string, (url: string) => Promise<ClientMetadataDocument>>();
+  const fetchDoc = (site: Site, url: string) => {
+    if (opts.fetchClientMetadata) return opts.fetchClientMetadata(site, url);
+    let f = fetchers.get(site.org.name);
+    if (!f) {
+      const c = site.org.oauth!.clientIdMetadataDocuments;
+      f = metadataDocumentFetcher({ allowPrivateAddresses: c.allowPrivateAddresses, timeoutMs: c.timeoutMs, maxBytes: c.maxBytes, ca: c.caFile ? readFileSync(c.caFile, 'utf8') : undefined });
+      fetchers.set(site.org.name, f);
+    }
+    return f(url);
+  };
+  const clients = new ClientRegistry(opts.store, fetchDoc);
+
+  const upstream = new GrantUpstreamTokens({
+    grants,
+    kv: opts.store,
+    idpForOrg: (org, base) => idp(siteOf(org, base)),
+    now: opts.now,
+    skewSeconds: (org) => sites.find((s) => s.org.name === org)?.org.oauth?.tokens.upstreamRefreshSkewSeconds ?? 30,
+    logger: opts.logger,
+  });
+
+  const ctx: OAuthContext = {
+    config,
+    kv: opts.store,
+    grants,
+    clients,
+    idp,
+    limiters: {
+      register: createRateLimiter(opts.store, 'register', config.rateLimits.register),
+      authorize: createRateLimiter(opts.store, 'authorize', config.rateLimits.authorize),
+      token: createRateLimiter(opts.store, 'token', config.rateLimits.token),
+    },
+    logger: opts.logger,
+    now: opts.now,
+    freshUpstream: (gid) => upstream.fresh(gid),
+  };
+
   return {
-    verifier: { verify: async () => { throw new InvalidTokenError('invalid', 'token not recognised'); } },
-    upstream: { subjectToken: async () => { throw new InvalidTokenError('revoked', 'no upstream token'); } },
-    wellKnownRouter: () => Router(),
-    siteRouter: () => Router(),
+    verifier: new GatewayTokenVerifier(grants, opts.now),
+    upstream,
+    wellKnownRouter: () => wellKnownRouter(sites),
+    siteRouter(site: Site): Router {
+      const router = Router();
+      if (!site.org.oauth) return router;
+      router.use('/register', registerHandler(ctx, site));
+      router.use(authorizeRouter(ctx, site, sealer));
+      router.use(consentRouter(ctx, site, sealer));
+      router.use(tokenRouter(ctx, site));
+      router.use(revokeRouter(ctx, site));
+      return router;
+    },
   };
 }

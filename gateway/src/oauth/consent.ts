@@ -1,0 +1,118 @@
+import { Router, urlencoded, type Request, type Response } from 'express';
+import type { Site } from '../http/sites.js';
+import type { Sealer } from '../crypto/seal.js';
+import { readCookie } from '../http/cookies.js';
+import { oauthConfig, type OAuthContext } from './context.js';
+import { finishLogin, loginCookieName, redirectToClient, takeTransaction, type LoginTransaction } from './authorize.js';
+import { escapeHtml, sendErrorPage, sendPage } from './pages.js';
+import { hashToken, randomToken, safeEqual } from './tokens.js';
+import type { UpstreamTokens, UpstreamUser } from './keycloak.js';
+
+interface PendingConsent {
+  tx: LoginTransaction;
+  user: UpstreamUser;
+  upstream: UpstreamTokens;
+  csrf: string;
+}
+
+const SCOPE_TEXT: Record<string, string> = {
+  'mcp:tools:read': 'Use read-only Kubernetes tools as you (list, get, describe, logs)',
+  'mcp:tools:write': 'Use Kubernetes tools that change things as you (apply, patch, scale, delete, exec)',
+};
+
+const rememberKey = (site: Site, sub: string, clientId: string) => `consent:${site.org.name}:${hashToken(`${sub}\n${clientId}`)}`;
+
+async function remembered(ctx: OAuthContext, site: Site, sub: string, clientId: string, scopes: string[]): Promise<boolean> {
+  const raw = await ctx.kv.get(rememberKey(site, sub, clientId));
+  if (!raw) return false;
+  const approved = JSON.parse(raw) as string[];
+  return scopes.every((s) => approved.includes(s));
+}
+
+/**
+ * GET /callback (back from Keycloak) and the consent page (GET shows, POST decides). Both bind to the
+ * browser that started the login (cookie) and the form carries a CSRF token; the decision is single use.
+ */
+export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Router {
+  const router = Router();
+  const cfg = oauthConfig(site);
+
+  router.get('/callback', async (req: Request, res: Response) => {
+    const state = typeof req.query.state === 'string' ? req.query.state : '';
+    const tx = state ? await takeTransaction(ctx, sealer, req, state).catch(() => null) : null;
+    if (!tx) return sendErrorPage(res, 400, 'invalid_request', 'This sign-in has expired or was started in another browser.');
+    if (typeof req.query.error === 'string') {
+      return redirectToClient(res, site, tx.redirectUri, { error: req.query.error === 'access_denied' ? 'access_denied' : 'server_error', error_description: 'sign-in at the identity provider did not complete', state: tx.state });
+    }
+    let login: { user: UpstreamUser; tokens: UpstreamTokens };
+    try {
+      const currentUrl = new URL(`${site.issuer}/callback${req.originalUrl.slice(req.originalUrl.indexOf('?'))}`);
+      login = await ctx.idp(site).callback({ currentUrl, state: tx.id, nonce: tx.kcNonce, codeVerifier: tx.kcVerifier });
+    } catch (err) {
+      req.log?.warn({ err }, 'identity provider login failed');
+      return redirectToClient(res, site, tx.redirectUri, { error: 'server_error', error_description: 'sign-in at the identity provider failed', state: tx.state });
+    }
+    const client = await ctx.clients.find(site, tx.clientId).catch(() => null);
+    if (!client) return sendErrorPage(res, 400, 'invalid_client', 'The application is no longer registered.');
+    if (client.skipConsent || (await remembered(ctx, site, login.user.sub, tx.clientId, tx.scopes))) {
+      return finishLogin(ctx, site, res, tx, login.user, login.tokens);
+    }
+    const id = randomToken();
+    const pending: PendingConsent = { tx, user: login.user, upstream: login.tokens, csrf: randomToken() };
+    await ctx.kv.set(`consent-pending:${id}`, sealer.seal(JSON.stringify(pending), `consent:${id}`), cfg.loginTtlSeconds);
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, `${site.issuer}/consent?id=${encodeURIComponent(id)}&tx=${encodeURIComponent(tx.id)}`);
+  });
+
+  const load = async (req: Request, id: string, txId: string, take: boolean): Promise<PendingConsent | null> => {
+    if (!id || !txId) return null;
+    const key = `consent-pending:${id}`;
+    const sealed = take ? await ctx.kv.getDel(key) : await ctx.kv.get(key);
+    if (!sealed) return null;
+    const p = JSON.parse(sealer.open(sealed, `consent:${id}`)) as PendingConsent;
+    const cookie = readCookie(req, loginCookieName(txId));
+    if (p.tx.id !== txId || !cookie || !safeEqual(hashToken(cookie), p.tx.browserHash)) return null;
+    return p;
+  };
+
+  router.get('/consent', async (req: Request, res: Response) => {
+    const id = typeof req.query.id === 'string' ? req.query.id : '';
+    const txId = typeof req.query.tx === 'string' ? req.query.tx : '';
+    const p = await load(req, id, txId, false).catch(() => null);
+    if (!p) return sendErrorPage(res, 400, 'invalid_request', 'This consent request has expired or belongs to another browser.');
+    const redirect = new URL(p.tx.redirectUri);
+    const who = p.tx.clientName ? escapeHtml(p.tx.clientName) : `an application (<code>${escapeHtml(p.tx.clientId.slice(0, 80))}</code>)`;
+    const scopes = p.tx.scopes.map((s) => `<li><strong>${escapeHtml(s)}</strong>: ${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`).join('');
+    sendPage(
+      res,
+      200,
+      'Allow access?',
+      `<h1 id="title">Allow ${who} to access Kubernetes as ${escapeHtml(p.user.username)}?</h1>
+<p>The application will be sent back to <strong>${escapeHtml(redirect.host || redirect.protocol)}</strong> and will be able to:</p>
+<ul aria-label="Requested permissions">${scopes}</ul>
+<p class="muted">Organisation: ${escapeHtml(site.org.name)}. What you can do in each cluster is still limited by your Kubernetes permissions. Your choice is remembered for this application.</p>
+<form method="post" action="${escapeHtml(`${site.issuer}/consent`)}" aria-labelledby="title">
+<input type="hidden" name="id" value="${escapeHtml(id)}"><input type="hidden" name="tx" value="${escapeHtml(txId)}">
+<input type="hidden" name="csrf" value="${escapeHtml(p.csrf)}">
+<div class="actions"><button class="primary" type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button></div></form>`,
+      { formTargets: [redirect.protocol === 'http:' || redirect.protocol === 'https:' ? redirect.origin : redirect.protocol] },
+    );
+  });
+
+  router.post('/consent', urlencoded({ extended: false, limit: '4kb' }), async (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
+    const p = await load(req, str('id'), str('tx'), true).catch(() => null);
+    if (!p || !str('csrf') || !safeEqual(str('csrf'), p.csrf)) {
+      return sendErrorPage(res, 403, 'invalid_request', 'This consent form has expired, was already used, or did not come from this page.');
+    }
+    if (str('decision') !== 'approve') {
+      res.clearCookie(loginCookieName(p.tx.id), { path: site.base || '/' });
+      return redirectToClient(res, site, p.tx.redirectUri, { error: 'access_denied', error_description: 'the user denied access', state: p.tx.state }, 303);
+    }
+    await ctx.kv.set(rememberKey(site, p.user.sub, p.tx.clientId), JSON.stringify(p.tx.scopes), cfg.consent.rememberSeconds);
+    await finishLogin(ctx, site, res, p.tx, p.user, p.upstream, 303);
+  });
+  return router;
+}

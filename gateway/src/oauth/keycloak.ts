@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import * as client from 'openid-client';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { decodeJwt } from 'jose';
+import type { OAuthOrgConfig } from '../config/oauth.js';
+
+/** The user's tokens at the identity provider, kept sealed behind a gateway grant. */
+export interface UpstreamTokens {
+  accessToken: string;
+  refreshToken?: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+export interface UpstreamUser {
+  sub: string;
+  username: string;
+  groups: string[];
+}
+
+/** Keycloak refused to refresh (user disabled, session ended, token revoked): the grant must end. */
+export class UpstreamRefusedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpstreamRefusedError';
+  }
+}
+
+/** What the authorization server needs from the identity provider; a fake implements it in unit tests. */
+export interface UpstreamIdp {
+  authorizationUrl(p: { redirectUri: string; state: string; nonce: string; codeChallenge: string }): Promise<URL>;
+  /** Completes the login: checks state, nonce, issuer and PKCE, returns the user and tokens. */
+  callback(p: { currentUrl: URL; state: string; nonce: string; codeVerifier: string }): Promise<{ user: UpstreamUser; tokens: UpstreamTokens }>;
+  /** Throws UpstreamRefusedError when the IdP answers invalid_grant. */
+  refresh(refreshToken: string): Promise<UpstreamTokens>;
+}
+
+function toTokens(r: client.TokenEndpointResponse, previousRefresh?: string): UpstreamTokens {
+  return {
+    accessToken: r.access_token,
+    refreshToken: r.refresh_token ?? previousRefresh,
+    expiresAt: Math.floor(Date.now() / 1000) + (r.expires_in ?? 300),
+  };
+}
+
+function groupsOf(...sources: Record<string, unknown>[]): string[] {
+  for (const s of sources) {
+    const g = s.groups;
+    if (Array.isArray(g)) return g.filter((x): x is string => typeof x === 'string').map((x) => x.replace(/^\//, ''));
+  }
+  return [];
+}
+
+/**
+ * The only module that talks to Keycloak for logins: openid-client as the confidential client
+ * `mcp-gateway` (client_secret_basic), authorization code + PKCE S256 + state + nonce, issuer checked
+ * by discovery. A private CA (caFile) is trusted through an undici Agent, so NODE_EXTRA_CA_CERTS is
+ * not needed.
+ */
+export function keycloakIdp(cfg: OAuthOrgConfig['keycloak']): UpstreamIdp {
+  const dispatcher = cfg.caFile ? new Agent({ connect: { ca: readFileSync(cfg.caFile, 'utf8') } }) : undefined;
+  const fetchWithCa: client.CustomFetch = (url, options) =>
+    undiciFetch(url, { ...options, dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+  let configuration: Promise<client.Configuration> | undefined;
+
+  const config = (): Promise<client.Configuration> => {
+    configuration ??= client
+      .discovery(new URL(cfg.issuer), cfg.clientId, undefined, client.ClientSecretBasic(cfg.clientSecret), {
+        [client.customFetch]: fetchWithCa,
+        execute: cfg.allowInsecureHttp ? [client.allowInsecureRequests] : [],
+        timeout: 10,
+      })
+      .then((c) => {
+        c[client.customFetch] = fetchWithCa;
+        return c;
+      })
+      .catch((e: unknown) => {
+        configuration = undefined; // retry discovery on the next login
+        throw e;
+      });
+    return configuration;
+  };
+
+  return {
+    async authorizationUrl({ redirectUri, state, nonce, codeChallenge }) {
+      return client.buildAuthorizationUrl(await config(), {
+        redirect_uri: redirectUri,
+        scope: cfg.scope,
+        state,
+        nonce,
+        code_challenge: codeChallenge,
+        code_challenge_method: 'S256',
+      });
+    },
+    async callback({ currentUrl, state, nonce, codeVerifier }) {
+      const r = await client.authorizationCodeGrant(await config(), currentUrl, {
+        expectedState: state,
+        expectedNonce: nonce,
+        pkceCodeVerifier: codeVerifier,
+        idTokenExpected: true,
+      });
+      const claims = (r.claims() ?? {}) as Record<string, unknown>;
+      let at: Record<string, unknown> = {};
+      try {
+        at = decodeJwt(r.access_token) as Record<string, unknown>;
+      } catch {
+        /* opaque access token: groups come from the ID token only */
+      }
+      const sub = String(claims.sub);
+      return {
+        user: { sub, username: String(claims.preferred_username ?? at.preferred_username ?? sub), groups: groupsOf(claims, at) },
+        tokens: toTokens(r),
+      };
+    },
+    async refresh(refreshToken) {
+      try {
+        return toTokens(await client.refreshTokenGrant(await config(), refreshToken), refreshToken);
+      } catch (e) {
+        if (e instanceof client.ResponseBodyError && (e.error === 'invalid_grant' || e.error === 'unauthorized_client')) {
+          throw new UpstreamRefusedError(`identity provider refused the refresh: ${e.error}`, { cause: e });
+        }
+        throw e;
+      }
+    },
+  };
+}

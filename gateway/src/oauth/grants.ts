@@ -158,7 +158,7 @@ export class GrantStore {
    * response was lost, or two replicas serving the same refresh at once, end with one consistent family.
    * Any older token is reuse: the whole grant is revoked.
    */
-  async rotate(token: string, life: TokenLifetimes, check: (g: Grant) => void): Promise<RotateOutcome> {
+  async rotate(token: string, life: TokenLifetimes, check: (g: Grant) => void, narrowTo?: string[]): Promise<RotateOutcome> {
     const gid = GrantStore.grantIdOfRefresh(token);
     if (!gid) return { ok: false, reason: 'unknown' };
     const presented = hashToken(token);
@@ -176,14 +176,14 @@ export class GrantStore {
       if (inGrace) {
         // Idempotent within the grace window: the same current refresh token again, a fresh access token.
         const again = this.sealer.open(fam.currentSealed, `fam:${gid}`);
-        return { ok: true, grant, tokens: { ...(await this.mintAccess(grant, life)), refresh_token: again } };
+        return { ok: true, grant, tokens: { ...(await this.mintAccess(grant, life, narrowTo)), refresh_token: again } };
       }
       const refresh = `${REFRESH_PREFIX}${gid}.${randomToken()}`;
       const next: Family = { current: hashToken(refresh), currentSealed: this.sealer.seal(refresh, `fam:${gid}`), previous: presented, rotatedAt: this.now() };
       if (await this.kv.compareAndSet(`grant:${gid}:fam`, famRaw, JSON.stringify(next), ttl)) {
         await this.kv.expire(`grant:${gid}`, ttl);
         await this.kv.expire(`grant:${gid}:kc`, ttl);
-        return { ok: true, grant, tokens: { ...(await this.mintAccess(grant, life)), refresh_token: refresh } };
+        return { ok: true, grant, tokens: { ...(await this.mintAccess(grant, life, narrowTo)), refresh_token: refresh } };
       }
       // Another replica rotated this family between our read and write: re-read and decide again.
     }

@@ -84,8 +84,8 @@ export function authorizeQuery(clientId: string, challenge: string, extra: Recor
 }
 
 /** Walks authorize -> IdP -> callback -> consent page; returns what a browser would hold. */
-export async function loginToConsent(app: Express, clientId: string, challenge: string, base = '/orgs/acme') {
-  const a = await request(app).get(`${base}/authorize`).query(authorizeQuery(clientId, challenge));
+export async function loginToConsent(app: Express, clientId: string, challenge: string, base = '/orgs/acme', extra: Record<string, string> = {}) {
+  const a = await request(app).get(`${base}/authorize`).query(authorizeQuery(clientId, challenge, extra));
   if (a.status !== 302) throw new Error(`authorize: ${a.status} ${a.text}`);
   const kc = new URL(a.headers.location!);
   const cookie = (a.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
@@ -106,8 +106,8 @@ export async function approveConsent(app: Express, consentLocation: string, cook
 }
 
 /** Full login to an authorization code. */
-export async function obtainCode(app: Express, clientId: string, challenge: string, base = '/orgs/acme') {
-  const l = await loginToConsent(app, clientId, challenge, base);
+export async function obtainCode(app: Express, clientId: string, challenge: string, base = '/orgs/acme', extra: Record<string, string> = {}) {
+  const l = await loginToConsent(app, clientId, challenge, base, extra);
   let location = l.callback.headers.location!;
   if (l.callback.status === 303 && location.includes('/consent?')) {
     const { post } = await approveConsent(app, location, l.cookie);

@@ -67,7 +67,8 @@ export function tokenRouter(ctx: OAuthContext, site: Site): Router {
       const wider = body.scope?.split(' ').filter(Boolean).find((s) => !g.scopes.includes(s));
       if (wider) throw new OAuthError('invalid_scope', `scope ${wider} exceeds the original grant`);
     };
-    const out = await ctx.grants.rotate(body.refresh_token, life, check);
+    const narrowTo = body.scope ? [...new Set(body.scope.split(' ').filter(Boolean))] : undefined;
+    const out = await ctx.grants.rotate(body.refresh_token, life, check, narrowTo);
     if (!out.ok) {
       throw new OAuthError('invalid_grant', out.reason === 'reused' ? 'refresh token was already used; the grant is revoked' : 'refresh token is invalid, expired or revoked');
     }

@@ -2,6 +2,8 @@ import express, { type ErrorRequestHandler, type Express, type NextFunction, typ
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '@kmg/shared/logger';
+import { recordToolCall, type Ops, type OpsMetrics } from '@kmg/shared/ops';
+import { createAuditSink } from './policy/audit.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { KvStore } from './store/kv.js';
 import type { AccessTokenVerifier, UpstreamTokenSource } from './auth/principal.js';
@@ -20,12 +22,16 @@ export interface GatewayDeps {
   upstream: UpstreamTokenSource;
   /** Epoch ms; frozen in tests. */
   now: () => number;
+  /** Prometheus series (present when main.ts wired ops; absent in most unit tests). */
+  metrics?: OpsMetrics;
 }
 
 export interface AppDeps extends Partial<OAuthServerOptions> {
   store: KvStore;
   logger: Logger;
   now?: () => number;
+  /** /healthz, /readyz, /metrics, tracing and in-flight tracking (shared/src/ops). */
+  ops?: Ops;
 }
 
 export interface GatewayApp {
@@ -38,11 +44,13 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
   const now = appDeps.now ?? Date.now;
   const sites = sitesFor(config);
   const oauth = createOAuthServer(config, sites, { ...appDeps, now });
-  const deps: GatewayDeps = { config, store: appDeps.store, logger: appDeps.logger, sites, verifier: oauth.verifier, upstream: oauth.upstream, now };
+  const deps: GatewayDeps = { config, store: appDeps.store, logger: appDeps.logger, sites, verifier: oauth.verifier, upstream: oauth.upstream, now, ...(appDeps.ops ? { metrics: appDeps.ops.metrics } : {}) };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  // Ops first: probes and /metrics answer even while draining; everything after is traced and counted.
+  if (appDeps.ops) app.use(appDeps.ops.middleware());
   app.use(pinoHttp({ logger: appDeps.logger, genReqId: requestId, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   // Helmet on every page; the consent page tightens CSP further per response.
   app.use(
@@ -52,18 +60,28 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
     }),
   );
 
-  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await deps.store.ping();
-      res.json({ ok: true });
-    } catch {
-      res.status(503).json({ ok: false, reason: 'store unreachable' });
-    }
-  });
+  if (!appDeps.ops) {
+    app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+    app.get('/readyz', async (_req, res) => {
+      try {
+        await deps.store.ping();
+        res.json({ ok: true });
+      } catch {
+        res.status(503).json({ ok: false, reason: 'store unreachable' });
+      }
+    });
+  }
 
   app.use(oauth.wellKnownRouter());
-  const mcp = mcpRouter(deps);
+  // Each audited tool call is also counted in kmg_tool_calls_total{tool,outcome}.
+  const metrics = appDeps.ops?.metrics;
+  const audit = metrics ? createAuditSink(config.audit.destination) : undefined;
+  const mcp = mcpRouter(
+    deps,
+    metrics && audit
+      ? { audit: { write: (r) => (recordToolCall(metrics, r.tool, r.outcome, r.durationMs / 1000), audit.write(r)), close: () => audit.close() } }
+      : {},
+  );
   for (const site of sites) {
     const setSite = (_req: Request, res: Response, next: NextFunction) => {
       res.locals.site = site;

@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { createLogger } from '@kmg/shared/logger';
+import { createOps } from '@kmg/shared/ops';
 import { configSchema, type GatewayConfig } from './config/schema.js';
 import { createKvStore } from './store/index.js';
 import { createApp } from './app.js';
+import { gatewayReadinessChecks } from './http/readiness.js';
 
 /** Replaces `${NAME}` with the environment variable, so secrets can stay out of the file. */
 export function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
@@ -28,7 +30,7 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
   const path = values.config ?? process.env.GATEWAY_CONFIG;
   if (!path) {
     console.error('usage: kube-mcp-gateway --config gateway.yaml (or GATEWAY_CONFIG=…)');
@@ -41,9 +43,13 @@ async function main(): Promise<void> {
     console.error((e as Error).message);
     process.exit(2);
   }
+  // --port overrides listen.port, so replicas behind one load balancer can share one config file.
+  if (values.port) config.listen.port = Number(values.port);
   const logger = createLogger('gateway', { level: config.logLevel });
   const store = createKvStore({ redisUrl: config.storage.redis?.url, keyPrefix: config.storage.redis?.keyPrefix });
-  const { app } = createApp(config, { store, logger });
+  // The gateway audits through its own sink (config.audit), so the ops sink stays off here.
+  const ops = createOps({ service: 'gateway', config: { ...config.ops, audit: { sink: 'off' } }, logger, checks: gatewayReadinessChecks(config, store) });
+  const { app } = createApp(config, { store, logger, ops });
   const server = app.listen(config.listen.port, config.listen.host, () => {
     const addr = server.address();
     logger.info({ addr, publicUrl: config.publicUrl, orgs: config.orgs.map((o) => o.name) }, 'gateway listening');
@@ -51,13 +57,8 @@ async function main(): Promise<void> {
   // No idle cut for long MCP streams; the MCP path manages its own timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
-  const stop = () => {
-    logger.info('shutting down');
-    server.close(() => void store.close().finally(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 10_000).unref();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  // SIGTERM: unready, stop accepting, let in-flight calls and streams finish (ops.shutdown.timeoutSeconds), exit 0.
+  ops.handleShutdown([server], { onClose: [() => store.close()] });
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/main.js')) void main();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { opsConfigSchema } from '@kmg/shared/ops';
 import { oauthGlobalSchema, oauthOrgSchema } from './oauth.js';
 import { mcpGlobalSchema, mcpOrgSchema } from './mcp.js';
 
@@ -27,6 +28,8 @@ export const configSchema = z
     /** When set, this org is also served at /mcp and the root well-known paths. */
     singleOrg: z.string().optional(),
     orgs: z.array(orgSchema).min(1),
+    /** Health, metrics and graceful-shutdown settings (shared with the worker; the audit stream is `audit`). */
+    ops: opsConfigSchema.prefault({}),
   })
   .extend(oauthGlobalSchema.shape)
   .extend(mcpGlobalSchema.shape)

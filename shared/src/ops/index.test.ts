@@ -38,8 +38,8 @@ describe('ops middleware', () => {
     expect(unready.status).toBe(503);
     expect(JSON.stringify(await unready.json())).toContain('Connection is closed.');
 
-    const res = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'x-request-id': 'abc-1' } });
-    expect(res.headers.get('x-request-id')).toBe('abc-1');
+    const res = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'x-request-id': 'abc-12345' } });
+    expect(res.headers.get('x-request-id')).toBe('abc-12345');
     await res.text();
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('kmg_http_requests_total{service="worker",method="POST",route="unmatched",status="200"} 1');

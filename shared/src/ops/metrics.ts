@@ -127,6 +127,13 @@ export function startToolCall(metrics: OpsMetrics, tool: string): (outcome: Tool
   };
 }
 
+/** Records a finished tool call whose outcome and duration were measured elsewhere (e.g. from an audit record). */
+export function recordToolCall(metrics: OpsMetrics, tool: string, outcome: string, durationSeconds: number): void {
+  const labels = { service: metrics.service, tool, outcome };
+  metrics.toolCalls.inc(labels);
+  metrics.toolCallDuration.observe(labels, Math.max(0, durationSeconds));
+}
+
 /** Times one call to Keycloak; a thrown error is recorded (as `timeout` when it was an abort) and rethrown. */
 export async function observeKeycloak<T>(metrics: OpsMetrics, operation: string, call: () => Promise<T>): Promise<T> {
   const end = metrics.keycloakDuration.startTimer({ operation });

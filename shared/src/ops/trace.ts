@@ -29,7 +29,8 @@ export interface TraceContext {
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const HEX = /^[0-9a-f]+$/;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// Same rule as the gateway's request-id helper: 8-128 safe characters, else a fresh UUID.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** Parses a traceparent header, or returns undefined when it is invalid (then a new trace starts). */
 export function parseTraceparent(header: string | undefined): TraceParent | undefined {
@@ -125,6 +126,8 @@ export function withTrace<T>(ctx: TraceContext, fn: () => T): T {
 export function traceMiddleware() {
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     const ctx = traceOf(req);
+    // Later handlers (pino-http's genReqId, the proxy) read the header: make it the canonical id.
+    req.headers[REQUEST_ID_HEADER] = ctx.requestId;
     res.setHeader(REQUEST_ID_HEADER, ctx.requestId);
     storage.run(ctx, next);
   };

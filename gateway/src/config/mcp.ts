@@ -34,7 +34,7 @@ export const clusterSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'cluster names are DNS labels: a-z, 0-9 and -'),
     default: z.boolean().default(false),
-    /** Worker base URLs (their MCP endpoint is `{url}/mcp`), or a comma-separated string (e.g. from WORKER_URLS). */
+    /** Worker URLs: a base URL (MCP endpoint at `workerPath`) or a full MCP URL; a list or a comma-separated string (WORKER_URLS). */
     workers: z.union([
       z.array(z.url()).min(1),
       z
@@ -46,8 +46,12 @@ export const clusterSchema = z
     workerPath: z.string().startsWith('/').default('/mcp'),
     /** The audience the exchanged token is made for (the apiserver's OIDC audience). */
     audience: z.string().min(1).default('kubernetes'),
-    /** bearer: the worker gets the exchanged token; impersonation: a gateway-signed identity assertion. */
-    identity: z.enum(['bearer', 'impersonation']).default('bearer'),
+    /**
+     * bearer: the worker gets the exchanged token; impersonation: a gateway-signed identity assertion;
+     * worker: no credential, the worker acts with its own kubeconfig (loopback workers only, `npm start` on
+     * a certificate-based kubeconfig).
+     */
+    identity: z.enum(['bearer', 'impersonation', 'worker']).default('bearer'),
     /** Overrides the org's `exchange` for this cluster. */
     exchange: exchangeSchema.optional(),
     /** Scopes asked for in the exchange (space-separated in the request). */
@@ -154,7 +158,7 @@ export const mcpGlobalSchema = z.object({
 export type McpGlobalConfig = z.infer<typeof mcpGlobalSchema>;
 
 /** Cross-field checks the org schema cannot express alone; called from the gateway config's superRefine. */
-export function checkMcpOrg(org: McpOrgConfig, path: (string | number)[], addIssue: (path: (string | number)[], message: string) => void): void {
+export function checkMcpOrg(org: McpOrgConfig & { oauth?: unknown }, path: (string | number)[], addIssue: (path: (string | number)[], message: string) => void): void {
   if (org.mode === 'resource-server' && !org.resourceServer) {
     addIssue([...path, 'resourceServer'], 'resource-server mode needs resourceServer.issuer');
   }
@@ -164,7 +168,13 @@ export function checkMcpOrg(org: McpOrgConfig, path: (string | number)[], addIss
     if (names.has(c.name)) addIssue([...path, 'clusters', i, 'name'], `duplicate cluster name "${c.name}"`);
     names.add(c.name);
     if (c.default) defaults++;
-    if (c.identity === 'bearer' && !c.exchange && !org.exchange) {
+    if (c.identity === 'worker') {
+      const urls = c.workers as string[];
+      if (!urls.every((u) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname))) {
+        addIssue([...path, 'clusters', i, 'identity'], 'identity "worker" is for workers on this machine (loopback URLs) only');
+      }
+    }
+    if (c.identity === 'bearer' && !c.exchange && !org.exchange && !org.oauth) {
       addIssue([...path, 'clusters', i, 'exchange'], `cluster "${c.name}" uses bearer identity and needs exchange settings (here or on the org)`);
     }
   });

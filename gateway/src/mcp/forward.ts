@@ -8,7 +8,6 @@ import { tapResponse, type TapResult } from './stream-tap.js';
 /** Per-request forwarding state, set by the router before the proxy runs. */
 export interface ForwardState {
   pool: WorkerPool;
-  workerPath: string;
   /** The exchanged bearer or the signed identity assertion: the only credential the worker sees. */
   credential: string;
   requestId: string;
@@ -64,7 +63,7 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean);
     for (const h of [...STRIP, ...named]) proxyReq.removeHeader(h);
-    proxyReq.setHeader('authorization', `Bearer ${s.credential}`);
+    if (s.credential) proxyReq.setHeader('authorization', `Bearer ${s.credential}`);
     proxyReq.setHeader('x-request-id', s.requestId);
     proxyReq.setHeader('traceparent', s.traceparent);
     if (s.body) {
@@ -114,7 +113,7 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
     xfwd: false,
     logger: hpmLogger,
     router: (req: Req) => state(req).target!,
-    pathRewrite: (_path: string, req: Req) => state(req).workerPath,
+    pathRewrite: (_path: string, req: Req) => state(req).pool.mcpPath(state(req).target!),
   };
 
   const stream: Handler = createProxyMiddleware<Request, Response>({

@@ -225,7 +225,6 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     let status = 0;
     const state: ForwardState = {
       pool,
-      workerPath: cluster.workerPath,
       credential,
       requestId,
       traceparent: traceparentFor(req),
@@ -263,6 +262,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
 
   /** The credential the worker gets for this cluster: an exchanged token, or a signed identity assertion. */
   async function credentialFor(principal: Principal, clientToken: string, org: OrgConfig, cluster: ClusterConfig): Promise<string> {
+    if (cluster.identity === 'worker') return '';
     if (cluster.identity === 'impersonation') return (await signer).sign(principal, cluster.name, cluster.audience);
     const exchange = exchangeFor(org, cluster);
     // The client's own token is only ever a subject token at Keycloak, never forwarded.
@@ -278,16 +278,16 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${credential}`,
       'x-request-id': requestId,
     };
+    if (credential) headers.authorization = `Bearer ${credential}`;
     const version = headerValue(req, 'mcp-protocol-version');
     if (version) headers['mcp-protocol-version'] = version;
     if (headerValue(req, 'mcp-method')) headers['mcp-method'] = 'tools/list';
     let cursor: string | undefined;
     for (let page = 0; page < 20; page++) {
       const body: JsonRpcMessage = { jsonrpc: '2.0', id: `gw-catalog-${page}`, method: 'tools/list', params: { ...(meta ? { _meta: meta } : {}), ...(cursor ? { cursor } : {}) } };
-      const r = await fetch(target + cluster.workerPath, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      const r = await fetch(target + pool.mcpPath(target), { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
       const text = await r.text();
       let next: string | undefined;
       rewriteMessages(text, r.headers.get('content-type') ?? undefined, (m) => {
@@ -381,7 +381,7 @@ function exchangeSealer(keys: Array<{ id: string; key: string }>, logger: Gatewa
     sealer = new Sealer(keys.map((k) => Sealer.keyFrom(k.id, k.key)));
   } else {
     // Without configured keys each process seals with its own key: cached exchanges are not shared across replicas.
-    logger.warn('no encryptionKeys configured: exchanged tokens are sealed with a per-process key');
+    if (kv.kind === 'redis') logger.warn('no encryptionKeys configured: exchanged tokens are sealed with a per-process key');
     sealer = new Sealer([{ id: 'ephemeral', key: randomBytes(32) }]);
   }
   return { seal: (p) => sealer.seal(p, 'mcp-exchange'), open: (c) => sealer.open(c, 'mcp-exchange') };

@@ -2,7 +2,10 @@ import type { Logger } from '@kmg/shared/logger';
 import type { ClusterConfig } from '../config/mcp.js';
 
 interface Target {
+  /** Origin of the worker (scheme://host:port): what the proxy targets. */
   url: string;
+  /** Its MCP endpoint path: from the configured URL when it has one, else the cluster's workerPath. */
+  mcpPath: string;
   healthy: boolean;
   /** While > now, skipped after a failed connect even if the last health check passed. */
   downUntil: number;
@@ -23,7 +26,11 @@ export class WorkerPool {
     private readonly now: () => number = Date.now,
   ) {
     const urls = cluster.workers as string[];
-    this.#targets = urls.map((url) => ({ url: url.replace(/\/+$/, ''), healthy: true, downUntil: 0 }));
+    this.#targets = urls.map((raw) => {
+      const u = new URL(raw);
+      const path = u.pathname.replace(/\/+$/, '');
+      return { url: u.origin, mcpPath: path || cluster.workerPath, healthy: true, downUntil: 0 };
+    });
   }
 
   start(): void {
@@ -50,6 +57,11 @@ export class WorkerPool {
       }
     }
     return this.#targets.find((t) => !exclude.has(t.url))?.url;
+  }
+
+  /** The MCP endpoint path of a worker this pool picked. */
+  mcpPath(url: string): string {
+    return this.#targets.find((t) => t.url === url)?.mcpPath ?? this.cluster.workerPath;
   }
 
   markDown(url: string): void {

@@ -55,7 +55,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
   config.orgs.forEach((org, i) => checkMcpOrg(org as McpOrgConfig, ['orgs', i], (p, m) => problems.push(`${p.join('.')}: ${m}`)));
   if (problems.length) throw new Error(`invalid gateway config:\n  - ${problems.join('\n  - ')}`);
 
-  const sealer = extras.sealer ?? exchangeSealer(config.encryptionKeys, logger);
+  const sealer = extras.sealer ?? exchangeSealer(config.encryptionKeys, logger, kv);
   const exchanger = extras.exchanger ?? new TokenExchanger({ kv, sealer, logger, now });
   const sessions = new SessionStore(kv, now);
   const audit = extras.audit ?? createAuditSink(config.audit.destination);
@@ -375,7 +375,7 @@ export function exchangeFor(org: OrgConfig, cluster: ClusterConfig): ExchangeCon
   };
 }
 
-function exchangeSealer(keys: Array<{ id: string; key: string }>, logger: GatewayDeps['logger']): ExchangeSealer {
+function exchangeSealer(keys: Array<{ id: string; key: string }>, logger: GatewayDeps['logger'], kv: GatewayDeps['store']): ExchangeSealer {
   let sealer: Sealer;
   if (keys.length) {
     sealer = new Sealer(keys.map((k) => Sealer.keyFrom(k.id, k.key)));

@@ -1,0 +1,136 @@
+// Shared pieces of the worker integration suites: an SDK client per user, and an admin REST client
+// (the stack's admin kubeconfig) for setting up fixtures.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { CallToolResult } from '@modelcontextprotocol/client';
+import { KubeRest } from '@kmg/worker/k8s/rest';
+import { createClusterTransport } from '@kmg/worker/k8s/transport';
+import type { StackEnv } from '../stack/env.js';
+
+export async function mcpClient(url: string, token: string | undefined, fetchImpl?: typeof fetch): Promise<Client> {
+  const client = new Client({ name: 'worker-it', version: '0.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), {
+      requestInit: { headers: token ? { authorization: `Bearer ${token}` } : {} },
+      ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    }),
+  );
+  return client;
+}
+
+export function textOf(res: unknown): string {
+  const content = (res as CallToolResult).content ?? [];
+  return content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+export function workerUrls(env: StackEnv): string[] {
+  if (!env.WORKER_URLS?.length) throw new Error('WORKER_URLS is missing from .stack/env: the stack has no workers');
+  return env.WORKER_URLS;
+}
+
+/** REST as the stack admin (client certificate from KUBECONFIG_ADMIN). */
+export function adminRest(env: StackEnv): KubeRest {
+  const transport = createClusterTransport({
+    name: 'admin',
+    identity: 'kubeconfig',
+    kubeconfig: env.KUBECONFIG_ADMIN,
+    insecureSkipTlsVerify: false,
+    policy: { readOnly: false, nonDestructive: false, tools: { deny: [] }, kinds: { deny: [] }, revealSecrets: [] },
+  });
+  return new KubeRest(transport, async () => {
+    const opts: { headers?: Record<string, string> } = {};
+    await transport.kubeConfig!.applyToHTTPSOptions(opts);
+    return { ...(opts.headers ?? {}) };
+  });
+}
+
+/** Creates (or keeps) an object as admin; a 409 means it is already there. */
+export async function ensure(rest: KubeRest, collectionPath: string, body: unknown): Promise<void> {
+  const res = await rest.raw('POST', collectionPath, { body });
+  if (res.status !== 201 && res.status !== 200 && res.status !== 409) throw new Error(`create ${collectionPath} failed: ${res.status} ${res.text.slice(0, 300)}`);
+}
+
+export async function ensureNamespace(rest: KubeRest, name: string): Promise<void> {
+  await ensure(rest, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/** Names of the kwok nodes (pods carry nodeName, there is no scheduler). */
+export async function nodeNames(rest: KubeRest): Promise<string[]> {
+  const list = await rest.get<{ items: Array<{ metadata: { name: string } }> }>('/api/v1/nodes');
+  const names = list.items.map((n) => n.metadata.name);
+  if (!names.length) throw new Error('the stack has no nodes');
+  return names;
+}
+
+export function podManifest(name: string, namespace: string, nodeName: string, labels: Record<string, string> = {}): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: { nodeName, containers: [{ name: 'app', image: 'registry.invalid/app:1', ports: [{ containerPort: 8080 }] }] },
+  };
+}
+
+/** Creates `count` pods named `<prefix>-<i>` with bounded concurrency. */
+export async function createPods(rest: KubeRest, namespace: string, prefix: string, count: number, labels: Record<string, string> = {}): Promise<void> {
+  const nodes = await nodeNames(rest);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await ensure(rest, `/api/v1/namespaces/${namespace}/pods`, podManifest(`${prefix}-${String(i).padStart(4, '0')}`, namespace, nodes[i % nodes.length]!, labels));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+export async function deletePods(rest: KubeRest, namespace: string, labelSelector: string): Promise<void> {
+  await rest.raw('DELETE', `/api/v1/namespaces/${namespace}/pods`, { query: { labelSelector, gracePeriodSeconds: 0 } });
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export interface WorkerProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts one more worker from the built worker/dist/main.js with extra env (for modes the stack's replicas don't run). */
+export async function startWorkerProcess(env: StackEnv, extraEnv: Record<string, string>): Promise<WorkerProcess> {
+  const { spawn } = await import('node:child_process');
+  const { freePort } = await import('../stack/component.js');
+  const { repoRoot } = await import('../stack/env.js');
+  const path = await import('node:path');
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(repoRoot, 'worker', 'dist', 'main.js')], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), KUBE_APISERVER_URL: env.KUBE_APISERVER_URL, KUBE_CA_FILE: env.KUBE_CA_FILE, LOG_LEVEL: 'warn', ...extraEnv },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const url = `http://127.0.0.1:${port}/mcp`;
+  try {
+    await waitFor(`worker on ${url}`, async () => {
+      if (child.exitCode !== null) throw new Error(`worker exited: ${stderr}`);
+      return (await fetch(new URL('/healthz', url))).ok;
+    }, 20_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; stderr: ${stderr}`);
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,5 +1,5 @@
 // The worker's HTTP face against the real stack: 401s, protocol eras, and statelessness across replicas.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
 import { mcpClient, textOf, workerUrls } from './helpers.js';

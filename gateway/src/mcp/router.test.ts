@@ -260,6 +260,14 @@ describe('MCP path through the gateway', () => {
       expect(w1.seen.at(-1)!.headers['mcp-protocol-version']).toBe('2026-07-28');
     });
 
+    it('publishes the identity-assertion public key for workers without authentication', async () => {
+      const res = await request(app).get('/orgs/acme/mcp/identity/jwks.json');
+      expect(res.status).toBe(200);
+      const keys = (res.body as { keys: Array<{ kty: string; d?: string }> }).keys;
+      expect(keys[0]!.kty).toBe('EC');
+      expect(keys[0]!.d).toBeUndefined();
+    });
+
     it('keeps the worker’s 405 for a GET without a session', async () => {
       const res = await request(app).get('/orgs/acme/mcp').set('authorization', 'Bearer alice-rw').set('accept', 'text/event-stream');
       expect(res.status).toBe(405);

@@ -107,6 +107,16 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     next();
   });
 
+  // Public keys of identity assertions, for workers of impersonation clusters (assertion.jwksUrl).
+  router.get('/identity/jwks.json', async (_req, res, next) => {
+    try {
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.json((await signer).jwks());
+    } catch (err) {
+      next(err);
+    }
+  });
+
   // 2. Authentication: every request, every method. A token problem is always 401 + WWW-Authenticate.
   router.use(async (req, res, next) => {
     const s = site(res);

@@ -11,11 +11,14 @@ for (const [net, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) {
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 }
 
 export function isPrivateAddress(address: string): boolean {
+  // IPv4-mapped IPv6 (::ffff:a.b.c.d) is judged by its IPv4 address.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isPrivateAddress(mapped[1]!);
   const family = isIP(address);
   if (family === 0) return true;
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
@@ -94,7 +97,10 @@ export function metadataDocumentFetcher(opts: MetadataFetchOptions): (url: strin
       }
       body = Buffer.concat(chunks).toString('utf8');
     } catch (cause) {
-      throw new OAuthError('invalid_client', `client_id metadata document could not be fetched: ${(cause as Error).message}`, { cause });
+      // undici wraps connect errors ("fetch failed"); the reason is in the cause chain.
+      const inner = (cause as { cause?: { message?: string } }).cause?.message;
+      const reason = inner ? `${(cause as Error).message}: ${inner}` : (cause as Error).message;
+      throw new OAuthError('invalid_client', `client_id metadata document could not be fetched: ${reason}`, { cause });
     }
     let json: unknown;
     try {

@@ -157,7 +157,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
         const previous = state[c.name];
         if (previous && !forced) {
           try {
-            await c.check(previous.env);
+            await c.check({ ...env, ...previous.env });
             Object.assign(env, previous.env);
             report(`${c.name}: reused (healthy)`);
             continue;
@@ -238,14 +238,16 @@ export async function status(opts: StackOptions = {}): Promise<ComponentStatus[]
   const { components, stateFile, envFile } = resolve(opts);
   const state = readState(stateFile);
   const out: ComponentStatus[] = [];
+  const env: Record<string, string> = {};
   for (const c of components) {
     const s = state[c.name];
     if (!s) {
       out.push({ name: c.name, healthy: false, detail: 'not started' });
       continue;
     }
+    Object.assign(env, s.env);
     try {
-      await c.check(s.env);
+      await c.check({ ...env });
       out.push({ name: c.name, healthy: true, detail: `up since ${s.startedAt}` });
     } catch (err) {
       out.push({ name: c.name, healthy: false, detail: (err as Error).message });

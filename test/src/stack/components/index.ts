@@ -1,10 +1,12 @@
 // The stack's components in start order. Each later one may read the env of the earlier ones.
 // Workers and gateways add themselves here: import from './workers.js' / './gateways.js' and append.
 import type { Component } from '../component.js';
+import { etcd } from './etcd.js';
 import { keycloak } from './keycloak.js';
+import { kubeApiserver } from './kube-apiserver.js';
+import { kwok } from './kwok.js';
 import { pki } from './pki.js';
 import { redis } from './redis.js';
-import { gateways } from './gateways.js';
+import { seed } from './seed.js';
 
-// gateways stays last (after workers): its config lists WORKER_URLS.
-export const components: Component[] = [redis, pki, keycloak, gateways];
+export const components: Component[] = [redis, pki, keycloak, etcd, kubeApiserver, kwok, seed];

@@ -25,7 +25,7 @@ fi
 
 # Same claim mappings as the local stack: oidc:<preferred_username>, groups oidc:<group>, audience kubernetes.
 {
-  echo "apiVersion: apiserver.config.k8s.io/v1beta1"
+  echo "apiVersion: apiserver.config.k8s.io/v1"
   echo "kind: AuthenticationConfiguration"
   echo "jwt:"
   echo "  - issuer:"

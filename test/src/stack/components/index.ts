@@ -8,5 +8,7 @@ import { kwok } from './kwok.js';
 import { pki } from './pki.js';
 import { redis } from './redis.js';
 import { seed } from './seed.js';
+import { workers } from './workers.js';
+import { gateways } from './gateways.js';
 
-export const components: Component[] = [redis, pki, keycloak, etcd, kubeApiserver, kwok, seed];
+export const components: Component[] = [redis, pki, keycloak, etcd, kubeApiserver, kwok, seed, workers, gateways];

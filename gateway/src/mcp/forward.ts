@@ -27,6 +27,15 @@ export interface ForwardState {
   tap?: TapResult;
   /** Set when no worker could be reached. */
   unreachable?: boolean;
+  /**
+   * For a tools/call whose client accepts SSE: when the worker is still silent after keepAliveMs, the gateway
+   * answers 200 text/event-stream itself, sends keep-alive comments, and delivers the worker's JSON answer as
+   * the stream's one event. Workers that buffer their answer (JSON response mode) then cannot be idle-cut either.
+   */
+  upgradeToSse?: boolean;
+  /** The gateway has committed the client response to SSE (headers sent). */
+  upgraded?: boolean;
+  jsonRpcId?: string | number | null;
 }
 
 type Req = Request & { kmg?: ForwardState };
@@ -53,7 +62,7 @@ function state(req: IncomingMessage): ForwardState {
  */
 type Handler = RequestHandler<Request, Response>;
 
-export function createForwarders(logger: Logger): { stream: Handler; rewrite: Handler } {
+export function createForwarders(logger: Logger): { stream: Handler; rewrite: Handler; upgrade: Handler } {
   const hpmLogger = { info: () => undefined, warn: (m: unknown) => logger.warn({ hpm: m }), error: (m: unknown) => logger.error({ hpm: m }) };
 
   const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse) => {
@@ -74,6 +83,28 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
     res.once('close', () => {
       if (!res.writableFinished) proxyReq.destroy();
     });
+    if (s.upgradeToSse && !s.upgraded) startUpgradeTimer(s, proxyReq, res);
+  };
+
+  const startUpgradeTimer = (s: ForwardState, proxyReq: ClientRequest, res: ServerResponse) => {
+    let interval: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      if (res.headersSent || res.destroyed) return;
+      s.upgraded = true;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', ...(s.responseHeaders ?? {}) });
+      res.write(': keep-alive\n\n');
+      interval = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), s.keepAliveMs);
+      interval.unref();
+    }, s.keepAliveMs);
+    timer.unref();
+    const stop = () => (clearTimeout(timer), clearInterval(interval));
+    proxyReq.once('response', (r: IncomingMessage) => {
+      clearTimeout(timer);
+      r.once('end', stop);
+      r.once('close', stop);
+    });
+    proxyReq.once('close', () => (!s.upgraded || res.writableEnded) && clearTimeout(timer));
+    res.once('close', stop);
   };
 
   const onResponseStart = (proxyRes: IncomingMessage, req: IncomingMessage) => {
@@ -88,6 +119,12 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (s.target) s.tried.add(s.target);
     const response = res as ServerResponse;
+    if (s.upgraded && !response.writableEnded) {
+      s.onResponse?.(502);
+      s.unreachable = true;
+      response.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: s.jsonRpcId ?? null, error: { code: -32603, message: 'the worker failed while running the call' } })}\n\n`);
+      return;
+    }
     if (response.headersSent || response.destroyed) return;
     const connectFailure = NOTHING_SENT.has(code);
     if (connectFailure && s.target) s.pool.markDown(s.target);
@@ -150,5 +187,41 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
     },
   });
 
-  return { stream, rewrite };
+  /** Like `stream`, but able to answer as SSE when the worker stays quiet (see ForwardState.upgradeToSse). */
+  const upgrade: Handler = createProxyMiddleware<Request, Response>({
+    ...common,
+    selfHandleResponse: true,
+    on: {
+      proxyReq: onProxyReq,
+      proxyRes: (proxyRes, req, res) => {
+        onResponseStart(proxyRes, req);
+        const s = state(req);
+        s.tap = tapResponse(proxyRes, res, s.keepAliveMs);
+        res.once('close', () => {
+          if (!res.writableFinished) proxyRes.destroy();
+        });
+        const ct = String(proxyRes.headers['content-type'] ?? '');
+        if (!s.upgraded) {
+          const headers = { ...proxyRes.headers };
+          for (const h of ['connection', 'keep-alive', 'transfer-encoding']) delete headers[h];
+          res.writeHead(proxyRes.statusCode ?? 502, headers);
+          proxyRes.pipe(res);
+          return;
+        }
+        if (ct.includes('text/event-stream')) return void proxyRes.pipe(res);
+        // A JSON answer (or an HTTP error) after the stream was opened: deliver it as the stream's event.
+        const chunks: Buffer[] = [];
+        proxyRes.on('data', (c: Buffer) => chunks.push(c));
+        proxyRes.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const ok = (proxyRes.statusCode ?? 500) < 300 && ct.includes('application/json');
+          const message = ok ? text : JSON.stringify({ jsonrpc: '2.0', id: s.jsonRpcId ?? null, error: { code: -32603, message: `worker answered HTTP ${proxyRes.statusCode}` } });
+          res.end(`event: message\ndata: ${message.replace(/\n/g, '')}\n\n`);
+        });
+      },
+      error: onError(() => upgrade),
+    },
+  });
+
+  return { stream, rewrite, upgrade };
 }

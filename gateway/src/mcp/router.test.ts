@@ -45,6 +45,10 @@ function fakeWorker(): { server: Server; seen: Seen[]; url: () => string } {
         });
       }
       if (msg.method === 'tools/call') {
+        if (msg.params?.name === 'slow_json') {
+          setTimeout(() => reply({ content: [{ type: 'text', text: 'done after a while' }] }), 700);
+          return;
+        }
         if (msg.params?.name === 'slow_stream') {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           res.write('event: message\n');
@@ -91,6 +95,7 @@ describe('MCP path through the gateway', () => {
     await new Promise<void>((r) => dead.close(() => r()));
     config = configSchema.parse({
       publicUrl: 'https://gw.example.test',
+      mcp: { keepAliveMs: 200 },
       orgs: [
         {
           name: 'acme',
@@ -206,6 +211,21 @@ describe('MCP path through the gateway', () => {
       const res = await post('alice-rw', { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow_stream', arguments: {} } });
       expect(res.headers['content-type']).toContain('text/event-stream');
       expect(res.text).toContain('"id":9');
+    });
+
+    it('turns a quiet JSON answer into an SSE stream with keep-alive comments, so nothing idle-cuts it', async () => {
+      await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: 'slow_json', arguments: {} } });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toContain('text/event-stream');
+      expect(res.text).toContain(': keep-alive');
+      expect(res.text).toMatch(/event: message\ndata: \{.*"id":12.*done after a while/);
+    });
+
+    it('passes a quick JSON answer through as JSON', async () => {
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 13, method: 'tools/call', params: { name: 'pods_list', arguments: {} } });
+      expect(res.headers['content-type']).toContain('application/json');
+      expect((res.body as { id: number }).id).toBe(13);
     });
 
     it('audits each tool call with the namespace but no argument values', async () => {

@@ -267,7 +267,12 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
         for (const call of calls) writeAudit({ org: org.name, principal, cluster: cluster.name, requestId, started }, call, outcome, status || res.statusCode);
       });
     }
-    await (state.rewrite ? forward.rewrite : forward.stream)(req, res, () => undefined);
+    const acceptsSse = String(req.headers.accept ?? '').includes('text/event-stream');
+    if (!state.rewrite && calls.length === 1 && !parsed!.batch && acceptsSse) {
+      state.upgradeToSse = true;
+      state.jsonRpcId = parsed!.messages[0]!.id ?? null;
+    }
+    await (state.rewrite ? forward.rewrite : state.upgradeToSse ? forward.upgrade : forward.stream)(req, res, () => undefined);
   }
 
   /** The credential the worker gets for this cluster: an exchanged token, or a signed identity assertion. */

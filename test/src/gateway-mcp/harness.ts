@@ -104,14 +104,14 @@ export async function sdkClient(url: string, token: string, fetchImpl?: typeof f
 export interface Tap {
   url: string;
   seen: IncomingHttpHeaders[];
-  /** Milliseconds to hold a tools/call response before sending it as one SSE event (0 = pass through). */
+  /** Milliseconds to hold a tools/call answer (headers and body) before passing it on (0 = pass at once). */
   holdToolCallsMs: number;
   close(): Promise<void>;
 }
 
 /**
- * An HTTP hop in front of a worker that records each request's headers. With holdToolCallsMs, a tools/call
- * answer opens an SSE stream at once and sends its one event only after the hold: a long, quiet stream.
+ * An HTTP hop in front of a worker that records each request's headers and can hold tools/call answers,
+ * like a tool that runs for a long time without a byte of output.
  */
 export async function tapWorker(workerMcpUrl: string): Promise<Tap> {
   const target = new URL(workerMcpUrl);
@@ -126,16 +126,13 @@ export async function tapWorker(workerMcpUrl: string): Promise<Tap> {
       const up = http.request(
         { host: target.hostname, port: target.port, path: req.url === '/healthz' ? '/healthz' : target.pathname, method: req.method, headers: { ...req.headers, host: target.host } },
         (upRes) => {
-          if (!(isCall && tap.holdToolCallsMs > 0 && upRes.statusCode === 200)) {
+          const pass = () => {
             res.writeHead(upRes.statusCode ?? 502, upRes.headers);
             upRes.pipe(res);
-            return;
-          }
-          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-          res.flushHeaders();
-          const out: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => out.push(c));
-          upRes.on('end', () => setTimeout(() => res.end(`event: message\ndata: ${Buffer.concat(out).toString('utf8')}\n\n`), tap.holdToolCallsMs));
+          };
+          // A worker that thinks for a long time: nothing at all reaches the gateway until the hold ends.
+          if (isCall && tap.holdToolCallsMs > 0) setTimeout(pass, tap.holdToolCallsMs);
+          else pass();
         },
       );
       up.on('error', () => res.destroy());

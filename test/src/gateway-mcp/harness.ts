@@ -91,6 +91,48 @@ export async function startGateway(env: StackEnv, opts: GatewayOptions): Promise
   };
 }
 
+/**
+ * A gateway in its default mode: the OAuth facade in front of the stack's Keycloak (login, consent, gateway-issued
+ * tokens with a short lifetime) and the exchange done with the org's Keycloak client. Org `gw`.
+ */
+export async function startOAuthGateway(env: StackEnv, opts: GatewayOptions & { accessTokenTtlSeconds: number }): Promise<TestGateway> {
+  const server = http.createServer();
+  const port = await listen(server);
+  const base = `http://127.0.0.1:${port}`;
+  const config = configSchema.parse({
+    publicUrl: base,
+    logLevel: 'silent',
+    storage: { redis: { url: env.REDIS_URL, keyPrefix: opts.keyPrefix } },
+    encryptionKeys: [{ id: 'it', key: opts.encryptionKey }],
+    audit: { destination: 'off' },
+    orgs: [
+      {
+        name: 'gw',
+        oauth: {
+          keycloak: { issuer: env.KEYCLOAK_ISSUER, clientId: env.GATEWAY_CLIENT_ID, clientSecret: env.GATEWAY_CLIENT_SECRET, caFile: env.STACK_CA_FILE },
+          registration: { policy: 'open' },
+          tokens: { accessTokenTtlSeconds: opts.accessTokenTtlSeconds },
+        },
+        clusters: [{ name: 'stack', workers: opts.workers, audience: env.KUBE_AUDIENCE }],
+      },
+    ],
+  });
+  const store = createKvStore({ redisUrl: env.REDIS_URL, keyPrefix: opts.keyPrefix });
+  const { app } = createApp(config, { store, logger: createLogger('gateway-it', { level: 'silent' }) });
+  server.on('request', app);
+  server.requestTimeout = 0;
+  return {
+    base,
+    mcpUrl: (org) => `${base}/orgs/${org}/mcp`,
+    store,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(() => r(undefined)));
+      await store.close();
+    },
+  };
+}
+
 export async function sdkClient(url: string, token: string, fetchImpl?: typeof fetch): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const client = new Client({ name: 'gateway-it', version: '0.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(url), {

@@ -61,8 +61,12 @@ export function userToken(env: StackEnv, user: StackUser, password = passwordOf(
   });
 }
 
-/** RFC 8693 exchange of a subject token for one with the given audience (Keycloak standard token exchange). */
-export function exchangeToken(env: StackEnv, subjectToken: string, audience: string): Promise<TokenResponse> {
+/**
+ * RFC 8693 exchange of a subject token for one with the given audience (Keycloak standard token exchange).
+ * Keycloak only grants an audience that a requested client scope maps, hence `scope` (the stack's
+ * `kubernetes` optional client scope, KUBE_AUDIENCE_SCOPE).
+ */
+export function exchangeToken(env: StackEnv, subjectToken: string, audience: string, scope = audienceScope(env)): Promise<TokenResponse> {
   return tokenRequest(env, {
     grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
     client_id: env.TEST_CLIENT_ID,
@@ -71,7 +75,12 @@ export function exchangeToken(env: StackEnv, subjectToken: string, audience: str
     subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     audience,
+    ...(scope ? { scope } : {}),
   });
+}
+
+function audienceScope(env: StackEnv): string | undefined {
+  return (env as Record<string, unknown>).KUBE_AUDIENCE_SCOPE as string | undefined ?? env.KUBE_AUDIENCE;
 }
 
 const cache = new Map<string, { token: string; expires: number }>();

@@ -4,6 +4,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
+import { FAKE_LOG_LINES } from '../stack/components/kwok.js';
 import { NS, SECRET_NEEDLES, setUpFixtures, type Fixtures } from './fixtures.js';
 import { adminRest, ensure, mcpClient, podManifest, textOf, workerUrls } from './helpers.js';
 
@@ -106,15 +107,11 @@ describe('every tool as alice (cluster-admin through oidc:k8s-admins)', () => {
   });
 
   it('pods_log tails the log and greps server-side', async () => {
-    const all = await call(alice, 'pods_log', { name: fx.runnerPod, namespace: NS, tail: 20 });
+    const all = await call(alice, 'pods_log', { name: fx.runnerPod, namespace: NS, tail: 2 });
     expect(all.res.isError).toBeFalsy();
-    const lines = all.text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-    expect(lines.length).toBeGreaterThan(0);
-    const word = lines[0]!.split(/\s+/).find((w) => w.length > 3) ?? lines[0]!;
-    const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const grepped = await call(alice, 'pods_log', { name: fx.runnerPod, namespace: NS, grep: escaped });
-    expect(grepped.text).toMatch(/line\(s\) matched/);
-    for (const l of grepped.text.split('\n').slice(1).filter(Boolean)) expect(l).toContain(word);
+    expect(all.text.split('\n')).toEqual(FAKE_LOG_LINES.slice(-2));
+    const grepped = await call(alice, 'pods_log', { name: fx.runnerPod, namespace: NS, grep: 'error|warn', ignoreCase: true });
+    expect(grepped.text.split('\n')).toEqual(['# 2 line(s) matched /error|warn/i; showing the last 2', ...FAKE_LOG_LINES.filter((l) => /ERROR|WARN/.test(l))]);
     const none = await call(alice, 'pods_log', { name: fx.runnerPod, namespace: NS, grep: 'zz-no-such-line-zz' });
     expect(none.text).toContain('0 line(s) matched');
   });
@@ -127,9 +124,12 @@ describe('every tool as alice (cluster-admin through oidc:k8s-admins)', () => {
   });
 
   it('pods_port_forward returns one HTTP response through the forward', async () => {
-    const { res, text } = await call(alice, 'pods_port_forward', { name: fx.runnerPod, namespace: NS, port: 8080, path: '/' });
+    const { res, text } = await call(alice, 'pods_port_forward', { name: fx.runnerPod, namespace: NS, port: 8080, path: '/it-probe' });
     expect(res.isError, text).toBeFalsy();
-    expect(text).toMatch(/^HTTP \d{3}/);
+    // The stack's kwok forwards to `cat`, an echo: the request comes back as a non-HTTP answer.
+    // Against a real HTTP server the tool returns the parsed response instead.
+    expect(text).toMatch(/^HTTP \d{3}|GET \/it-probe HTTP\/1\.1/);
+    expect((res.structuredContent as { bytes: number }).bytes).toBeGreaterThan(0);
   });
 
   it('pods_delete deletes a pod (dry run first)', async () => {
@@ -174,7 +174,8 @@ describe('Secret masking on every output path', () => {
     await call(alice, 'events_list', { namespace: NS, format: 'full' });
     const everything = outputs.join('\n');
     for (const needle of SECRET_NEEDLES) expect(everything).not.toContain(needle);
-    expect(everything).toContain('password: "***"');
+    // The keys stay visible (JSON-escaped here, as the outputs were stringified).
+    expect(everything).toContain('password: \\"***\\"');
   });
 });
 
@@ -184,7 +185,6 @@ describe('RBAC is the cluster\'s', () => {
     const { res, text } = await call(bob, 'pods_delete', { name: fx.runnerPod, namespace: NS });
     expect(res.isError).toBe(true);
     expect(text).toMatch(/^Forbidden: pods "it-runner" is forbidden: User "oidc:bob" cannot delete resource "pods" in API group "" in the namespace "kmg-worker-it"/);
-    expect((await call(bob, 'pods_list', { namespace: NS, labelSelector: 'app=it-runner' })).text).toContain('it-runner');
     await bob.close();
   });
 

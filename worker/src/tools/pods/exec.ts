@@ -4,6 +4,7 @@ import { ToolRefusal } from '../../k8s/errors.js';
 import { clusterArg, dryRunArg, nameArg, namespaceArg } from '../args.js';
 import { defineTool, DESTRUCTIVE } from '../define.js';
 import { dryRunSubresource } from './access-check.js';
+import { describeError } from './port-forward.js';
 import { CappedBuffer } from './streams.js';
 
 function exitCodeOf(status: V1Status | undefined): number | undefined {
@@ -49,9 +50,13 @@ export const podsExec = defineTool({
     const stderr = new CappedBuffer(a.maxBytes);
     let status: V1Status | undefined;
     let timedOut = false;
-    const ws = await new Exec(ctx.clients().kubeConfig()).exec(ns, a.name, container, a.command, stdout, stderr, null, false, (s) => {
-      status = s;
-    });
+    const ws = await new Exec(ctx.clients().kubeConfig())
+      .exec(ns, a.name, container, a.command, stdout, stderr, null, false, (s) => {
+        status = s;
+      })
+      .catch((err: unknown) => {
+        throw new ToolRefusal(`exec in pod ${ns}/${a.name} failed: ${describeError(err)}`);
+      });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         timedOut = true;
@@ -70,8 +75,12 @@ export const podsExec = defineTool({
       });
     });
     const exitCode = exitCodeOf(status);
+    if (status?.status === 'Failure' && exitCode === undefined) {
+      // The command never ran (no such container, kubelet unreachable, ...): an error, not an exit code.
+      throw new ToolRefusal(`${status.reason ?? 'Failure'}: ${status.message ?? 'exec failed'}`);
+    }
     const parts = [
-      `exit code: ${exitCode ?? (timedOut ? 'none (timed out)' : 'unknown')}${status?.status === 'Failure' && exitCode === undefined ? ` (${status.message ?? 'failed'})` : ''}`,
+      `exit code: ${exitCode ?? (timedOut ? 'none (timed out)' : 'unknown')}`,
       `stdout:\n${stdout.text()}${stdout.dropped ? `\n[${stdout.dropped} more bytes dropped]` : ''}`,
     ];
     const err = stderr.text();

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import { PortForward } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ToolRefusal } from '../../k8s/errors.js';
@@ -7,11 +8,22 @@ import { clusterArg, dryRunArg, nameArg, namespaceArg } from '../args.js';
 import { defineTool } from '../define.js';
 import { dryRunSubresource } from './access-check.js';
 
+/** client-node rejects with websocket ErrorEvents as well as Errors. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { message?: unknown; error?: unknown };
+    if (e.error instanceof Error) return e.error.message;
+    if (typeof e.message === 'string' && e.message) return e.message;
+  }
+  return String(err);
+}
+
 export const podsPortForward = defineTool({
   name: 'pods_port_forward',
   title: 'Pods: Port-Forward Request',
   description:
-    'Send one HTTP request to a port of a pod through a short-lived port-forward and return the response (status, headers, body up to maxBytes). Nothing stays open afterwards.',
+    'Send one HTTP request to a port of a pod through a short-lived port-forward and return the response (status, headers, body up to maxBytes). If the port answers with something that is not HTTP, the raw bytes are returned. Nothing stays open afterwards.',
   input: z.object({
     cluster: clusterArg,
     name: nameArg,
@@ -34,18 +46,27 @@ export const podsPortForward = defineTool({
     const forwarder = new PortForward(ctx.clients().kubeConfig());
     const sockets = new Set<net.Socket>();
     const forwardErrors: string[] = [];
+    // Everything the pod sends, kept (capped) so a non-HTTP answer can still be shown.
+    const raw: Buffer[] = [];
+    let rawBytes = 0;
     // A loopback listener for exactly this request: each connection becomes one port-forward stream.
     const server = net.createServer((socket) => {
       sockets.add(socket);
+      const fromPod = new PassThrough();
+      fromPod.on('data', (c: Buffer) => {
+        if (rawBytes < a.maxBytes) raw.push(c.subarray(0, a.maxBytes - rawBytes));
+        rawBytes += c.length;
+      });
+      fromPod.pipe(socket);
       forwarder
-        .portForward(ns, a.name, [a.port], socket, null, socket)
+        .portForward(ns, a.name, [a.port], fromPod, null, socket)
         .then((ws) => {
           const w = typeof ws === 'function' ? ws() : ws;
           w?.on('close', () => socket.end());
           socket.on('close', () => w?.close());
         })
         .catch((err: unknown) => {
-          forwardErrors.push(err instanceof Error ? err.message : String(err));
+          forwardErrors.push(describeError(err));
           socket.destroy();
         });
     });
@@ -75,10 +96,23 @@ export const podsPortForward = defineTool({
         req.on('error', reject);
         ctx.signal.addEventListener('abort', () => req.destroy(new Error('cancelled')));
         req.end(a.body);
-      }).catch((err: unknown) => {
+      }).catch(async (err: unknown) => {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (code.startsWith('HPE_') && rawBytes > 0) {
+          // Not HTTP: let the rest arrive briefly, then hand back what the port said.
+          await new Promise((r) => setTimeout(r, 300));
+          return undefined;
+        }
         const why = forwardErrors[0] ?? (err instanceof Error ? err.message : String(err));
         throw new ToolRefusal(`port-forward to ${ns}/${a.name}:${a.port} failed: ${why}`);
       });
+      if (!res) {
+        const text = Buffer.concat(raw).toString('utf8');
+        return {
+          text: `the port answered with ${rawBytes} bytes that are not an HTTP response:\n${text}${rawBytes > a.maxBytes ? `\n[cut at ${a.maxBytes} bytes]` : ''}`,
+          structured: { bytes: rawBytes, truncated: rawBytes > a.maxBytes, dryRun: false },
+        };
+      }
       const headerLines = Object.entries(res.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
       const truncated = res.total > res.body.length;
       return {

@@ -34,6 +34,17 @@ export const stackEnvSchema = z.object({
   KUBE_CA_FILE: z.string().min(1),
   KUBECONFIG_ADMIN: z.string().min(1),
   KUBE_AUDIENCE: z.string().min(1),
+  /** Optional client scope to request in the exchange; its audience mapper makes `kubernetes` available. */
+  KUBE_AUDIENCE_SCOPE: z.string().min(1),
+  KEYCLOAK_ADMIN_USER: z.string().min(1),
+  KEYCLOAK_ADMIN_PASSWORD: z.string().min(1),
+  ETCD_URL: url,
+  KWOK_URL: url,
+  /** Log lines every kwok container prints come from this file. */
+  KWOK_LOG_FILE: z.string().min(1),
+  KWOK_NODES: z.string().min(1),
+  /** The value of secret team-a/web-credentials key `password` (masking tests). */
+  SEED_SECRET_VALUE: z.string().min(1),
   // Added by later components (workers, gateways); absent until those exist.
   WORKER_URLS: urlList.optional(),
   GATEWAY_URLS: urlList.optional(),

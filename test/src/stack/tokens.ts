@@ -13,18 +13,19 @@ const tokenResponse = z.object({
 });
 export type TokenResponse = z.infer<typeof tokenResponse>;
 
-type Env = Record<string, string | undefined>;
+/** The stack env, raw (`Record<string, string>`) or parsed (StackEnv). */
+type Env = { readonly [key: string]: unknown };
 
 function need(env: Env, key: string): string {
   const v = env[key];
-  if (!v) throw new Error(`${key} missing from the stack env`);
+  if (typeof v !== 'string' || v === '') throw new Error(`${key} missing from the stack env`);
   return v;
 }
 
 async function tokenRequest(env: Env, form: Record<string, string>): Promise<TokenResponse> {
   const endpoint = `${need(env, 'KEYCLOAK_ISSUER')}/protocol/openid-connect/token`;
   const res = await request(endpoint, {
-    method: 'POST', caFile: env.STACK_CA_FILE,
+    method: 'POST', caFile: typeof env.STACK_CA_FILE === 'string' ? env.STACK_CA_FILE : undefined,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form).toString(),
   });
@@ -59,7 +60,7 @@ export function exchangeForCluster(
     subject_token: subjectToken,
     subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-    audience: env.KUBE_AUDIENCE ?? 'kubernetes',
-    scope: env.KUBE_AUDIENCE_SCOPE ?? 'kubernetes',
+    audience: typeof env.KUBE_AUDIENCE === 'string' ? env.KUBE_AUDIENCE : 'kubernetes',
+    scope: typeof env.KUBE_AUDIENCE_SCOPE === 'string' ? env.KUBE_AUDIENCE_SCOPE : 'kubernetes',
   });
 }

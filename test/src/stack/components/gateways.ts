@@ -46,7 +46,8 @@ export function gatewayConfig(env: Record<string, string>, opts: { publicUrl: st
           clientSecret: need('GATEWAY_CLIENT_SECRET'),
           caFile: need('STACK_CA_FILE'),
         },
-        clusters: [{ name: STACK_ORG, workers, audience: env.KUBE_AUDIENCE ?? 'kubernetes', identity: 'bearer' }],
+        // Keycloak grants the `kubernetes` audience only through its client scope, so the exchange asks for it.
+        clusters: [{ name: STACK_ORG, workers, audience: env.KUBE_AUDIENCE ?? 'kubernetes', identity: 'bearer', exchangeScopes: env.KUBE_AUDIENCE_SCOPE ? [env.KUBE_AUDIENCE_SCOPE] : [] }],
       },
     ],
   };

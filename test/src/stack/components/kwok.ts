@@ -58,7 +58,8 @@ export const kwok: Component = {
     const stageFiles = await ensureStages(ctx, path.join(ctx.paths.cacheDir, 'kwok', KWOK_VERSION));
     const dir = ctx.dataDir();
     const logsFile = path.join(dir, 'container.log');
-    writeFileSync(logsFile, FAKE_LOG_LINES.join('\n') + '\n');
+    // kwok replays the file in the CRI log format the kubelet reads: `<time> <stream> F <line>`.
+    writeFileSync(logsFile, FAKE_LOG_LINES.map((l) => `${l.slice(0, 20)} stdout F ${l}\n`).join(''));
     const execDir = path.join(dir, 'exec');
     mkdirSync(execDir, { recursive: true });
     writeFileSync(path.join(execDir, 'hello.txt'), 'hello from a kwok container\n');
@@ -78,6 +79,7 @@ export const kwok: Component = {
           tlsPrivateKeyFile: env.STACK_SERVER_KEY_FILE,
           manageNodesWithAnnotationSelector: `${FAKE_NODE_ANNOTATION}=fake`,
           nodeLeaseDurationSeconds: 40,
+          enableDebuggingHandlers: true, // logs, exec, attach, port-forward
           // The defaults of kwok's own deployment (kustomize/kwok/kwok.yaml); the binary has none.
           nodeLeaseParallelism: 2,
           podPlayStageParallelism: 2,

@@ -107,9 +107,24 @@ export function seedObjects(): Obj[] {
 function admin(env: Record<string, string>) {
   const tls = { caFile: env.STACK_CA_FILE, certFile: env.STACK_ADMIN_CERT_FILE, keyFile: env.STACK_ADMIN_KEY_FILE };
   return (method: string, path: string, body?: unknown): Promise<HttpResult> => request(`${env.KUBE_APISERVER_URL}${path}`, {
-    ...tls, method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...tls, method, headers: body === undefined ? {} : { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+/**
+ * The ClusterRole aggregation controller lives in the controller-manager, which this stack does not run,
+ * so `view`, `edit` and `admin` would stay empty: fill their rules from the roles that aggregate into them.
+ */
+async function aggregateClusterRoles(call: ReturnType<typeof admin>): Promise<void> {
+  type Role = { metadata: { name: string }; rules?: unknown[] };
+  for (const target of ['view', 'edit', 'admin']) {
+    const res = await call('GET', `/apis/rbac.authorization.k8s.io/v1/clusterroles?labelSelector=${encodeURIComponent(`rbac.authorization.k8s.io/aggregate-to-${target}=true`)}`);
+    if (res.status !== 200) throw new Error(`listing roles aggregated into ${target}: ${res.status}`);
+    const rules = (JSON.parse(res.text) as { items: Role[] }).items.flatMap((r) => r.rules ?? []);
+    const patch = await call('PATCH', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${target}`, { rules });
+    if (patch.status !== 200) throw new Error(`filling ClusterRole ${target}: ${patch.status} ${patch.text.slice(0, 200)}`);
+  }
 }
 
 export const seed: Component = {
@@ -118,9 +133,18 @@ export const seed: Component = {
   async up(ctx) {
     const env = ctx.env;
     const call = admin(env);
+    await aggregateClusterRoles(call);
     for (const o of seedObjects()) {
       const res = await call('POST', collectionPath(o), o);
       if (res.status !== 201 && res.status !== 409) ctx.fail(`creating ${o.kind} ${o.metadata.name}: ${res.status} ${res.text.slice(0, 300)}`);
+    }
+    // A restarted kwok listens on a new port, but nodes it initialised earlier keep the old one.
+    const kwokPort = Number(new URL(env.KWOK_URL!).port);
+    for (const name of NODES) {
+      const res = await call('PATCH', `/api/v1/nodes/${name}/status`, {
+        status: { daemonEndpoints: { kubeletEndpoint: { Port: kwokPort } } },
+      });
+      if (res.status !== 200) ctx.fail(`pointing node ${name} at kwok: ${res.status} ${res.text.slice(0, 200)}`);
     }
     ctx.progress('created RBAC, nodes, namespaces, workloads, secret, events; waiting for kwok to run the pods');
     await ctx.waitFor('every seeded pod Running', async () => {
@@ -146,5 +170,7 @@ export const seed: Component = {
     if (res.status !== 200) throw new Error(`listing team-a pods: ${res.status}`);
     const pods = (JSON.parse(res.text) as { items: unknown[] }).items;
     if (pods.length === 0) throw new Error('seeded pods missing');
+    const view = await admin(env)('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/view');
+    if (!/"rules":\[\{/.test(view.text)) throw new Error('ClusterRole view has no rules (aggregation not applied)');
   },
 };

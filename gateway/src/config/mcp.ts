@@ -54,7 +54,10 @@ export const clusterSchema = z
     identity: z.enum(['bearer', 'impersonation', 'worker']).default('bearer'),
     /** Overrides the org's `exchange` for this cluster. */
     exchange: exchangeSchema.optional(),
-    /** Scopes asked for in the exchange (space-separated in the request). */
+    /**
+     * Scopes asked for in the exchange. Empty with keycloak-standard: the scope named like the audience (Keycloak
+     * releases an audience only through a client scope with an audience mapper, e.g. the realm's `kubernetes`).
+     */
     exchangeScopes: z.array(z.string()).default([]),
     healthCheck: z
       .object({

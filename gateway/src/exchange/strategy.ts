@@ -53,7 +53,10 @@ export function createExchangeStrategy(cfg: ExchangeConfig, now: () => number = 
   return {
     name: cfg.strategy,
     async exchange(req) {
-      const params = baseParams(req);
+      // Keycloak grants an audience only through a client scope whose audience mapper adds it, so the
+      // keycloak-standard strategy asks for the scope named like the audience unless scopes are configured.
+      const scopes = req.scopes.length ? req.scopes : cfg.strategy === 'keycloak-standard' ? [req.audience] : [];
+      const params = baseParams({ ...req, scopes });
       if (cfg.strategy === 'rfc8693' && cfg.resource) params.resource = cfg.resource;
       let res;
       try {

@@ -145,6 +145,7 @@ export async function sdkClient(url: string, token: string, fetchImpl?: typeof f
 
 export interface Tap {
   url: string;
+  /** Headers of each MCP request (health checks left out). */
   seen: IncomingHttpHeaders[];
   /** Milliseconds to hold a tools/call answer (headers and body) before passing it on (0 = pass at once). */
   holdToolCallsMs: number;
@@ -159,7 +160,7 @@ export async function tapWorker(workerMcpUrl: string): Promise<Tap> {
   const target = new URL(workerMcpUrl);
   const tap: Tap = { url: '', seen: [], holdToolCallsMs: 0, close: async () => undefined };
   const server = http.createServer((req, res) => {
-    tap.seen.push(req.headers);
+    if (req.url !== '/healthz') tap.seen.push(req.headers);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

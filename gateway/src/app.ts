@@ -39,6 +39,16 @@ export interface GatewayApp {
   deps: GatewayDeps;
 }
 
+/** Query values that are secrets or session handles (IdP codes, login state, consent ids) never reach a log. */
+const SECRET_QUERY = new Set(['code', 'state', 'session_state', 'id', 'tx', 'token', 'refresh_token', 'access_token']);
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const k of [...params.keys()]) if (SECRET_QUERY.has(k)) params.set(k, '[redacted]');
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
 /** Builds the Express app from validated config; no listen() (main.ts and tests do that). */
 export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
   const now = appDeps.now ?? Date.now;
@@ -51,7 +61,14 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
   app.set('trust proxy', config.trustProxy);
   // Ops first: probes and /metrics answer even while draining; everything after is traced and counted.
   if (appDeps.ops) app.use(appDeps.ops.middleware());
-  app.use(pinoHttp({ logger: appDeps.logger, genReqId: requestId, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    pinoHttp({
+      logger: appDeps.logger,
+      genReqId: requestId,
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
+    }),
+  );
   // Helmet on every page; the consent page tightens CSP further per response.
   app.use(
     helmet({

@@ -19,7 +19,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   env = loadStackEnv();
-  const raw = readStackEnvRaw()!;
+  const raw = { ...readStackEnvRaw(), ...process.env };
   if (!raw.MCP_URL) throw new Error('MCP_URL missing from .stack/env: the gateways component is not up');
   mcpUrl = raw.MCP_URL;
   issuer = new URL(mcpUrl).origin;

@@ -17,7 +17,7 @@ const orgIssuer = (base: string) => `${base}/orgs/stack`;
 
 beforeAll(async () => {
   env = loadStackEnv();
-  replicas = (readStackEnvRaw()!.GATEWAY_URLS ?? '').split(',').filter(Boolean);
+  replicas = (process.env.GATEWAY_URLS ?? readStackEnvRaw()?.GATEWAY_URLS ?? '').split(',').filter(Boolean);
   if (replicas.length < 2) throw new Error('GATEWAY_URLS must list two replicas');
   issuer = orgIssuer(replicas[0]!);
   browser = await launchBrowser();

@@ -69,6 +69,15 @@ async function firstWebPod(core: CoreV1Api): Promise<string> {
   return name;
 }
 
+describe('test workers and the stack CA', () => {
+  it('trust Keycloak and the apiserver through NODE_EXTRA_CA_CERTS set by the global setup', async () => {
+    expect(process.env.NODE_EXTRA_CA_CERTS).toBe(env.STACK_CA_FILE);
+    const discovery = await fetch(`${env.KEYCLOAK_ISSUER}/.well-known/openid-configuration`);
+    expect(((await discovery.json()) as { issuer: string }).issuer).toBe(env.KEYCLOAK_ISSUER);
+    expect((await fetch(`${env.KUBE_APISERVER_URL}/livez`)).status).toBe(200);
+  });
+});
+
 describe('Keycloak tokens at the kube-apiserver', () => {
   it('accepts alice\'s exchanged token as oidc:alice in group oidc:k8s-admins', async () => {
     const token = await clusterToken('alice');

@@ -25,9 +25,9 @@ describe('audit records', () => {
   });
 
   it('fills request and trace ids from the request being handled', () => {
-    const ctx = traceContextFrom({ 'x-request-id': 'req-9' });
+    const ctx = traceContextFrom({ 'x-request-id': 'req-00009' });
     const rec = JSON.parse(withTrace(ctx, () => auditLine({ event: 'tool_call' })));
-    expect(rec).toMatchObject({ requestId: 'req-9', traceId: ctx.traceId });
+    expect(rec).toMatchObject({ requestId: 'req-00009', traceId: ctx.traceId });
   });
 
   it('appends to a file destination and reopens it after rotation', async () => {

@@ -171,12 +171,16 @@ interface RoutedRequest extends IncomingMessage {
   baseUrl?: string;
 }
 
-/** Route label: explicit label, else the Express route template, else `unmatched` (bounded cardinality). */
+/**
+ * Route label: an explicit label, else the Express route template, else the mount path of the router
+ * that answered (e.g. `/orgs/acme/mcp`: bounded by configuration), else `unmatched` (bounded cardinality).
+ */
 export function routeLabel(req: RoutedRequest, res: ServerResponse): string {
   const explicit = (res as Labelled)[ROUTE_LABEL];
   if (explicit) return explicit;
   const path = req.route?.path;
-  if (typeof path === 'string') return `${req.baseUrl ?? ''}${path}` || '/';
+  if (typeof path === 'string') return `${req.baseUrl ?? ''}${path}`.replace(/(.)\/$/, '$1') || '/';
+  if (req.baseUrl) return req.baseUrl;
   return 'unmatched';
 }
 

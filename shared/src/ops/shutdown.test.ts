@@ -84,4 +84,28 @@ describe('graceful shutdown', () => {
     process.emit('SIGUSR2', 'SIGUSR2');
     await expect.poll(() => exits).toEqual([0]);
   });
+
+  it('closes listening notification streams at once instead of waiting the whole timeout for them', async () => {
+    const tracker = new InFlightTracker();
+    const mw = tracker.middleware();
+    server = createServer((req, res) =>
+      mw(req, res, () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(': open\n\n');
+      }),
+    );
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const stream = await fetch(`${base}/mcp`, { headers: { accept: 'text/event-stream' } });
+    const ended = stream.text();
+    await expect.poll(() => tracker.listening).toBe(1);
+    expect(tracker.active).toBe(0);
+    const exits: number[] = [];
+    handle = installGracefulShutdown({ servers: [server!], tracker, timeoutMs: 10_000, signals: [], exit: (c) => exits.push(c) });
+    const started = Date.now();
+    await handle.shutdown('test');
+    expect(await ended).toBe(': open\n\n');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(exits).toEqual([0]);
+  });
 });

@@ -13,9 +13,19 @@ import type { Logger } from 'pino';
 
 type Next = (err?: unknown) => void;
 
+/**
+ * A GET asking for text/event-stream is a listening stream (server-to-client notifications): it has no
+ * natural end, so draining closes it at once (the client reconnects to another replica) instead of
+ * waiting the whole timeout for it. Every other request — tool calls and their SSE answers — is awaited.
+ */
+function isListeningStream(req: IncomingMessage): boolean {
+  return req.method === 'GET' && /text\/event-stream/i.test(req.headers.accept ?? '');
+}
+
 export class InFlightTracker {
   #active = 0;
   #draining = false;
+  #listening = new Set<ServerResponse>();
   #waiters = new Set<() => void>();
   #onIdleConnection: (() => void) | undefined;
 
@@ -32,13 +42,19 @@ export class InFlightTracker {
    * response closes, and refuses new ones once draining.
    */
   middleware() {
-    return (_req: IncomingMessage, res: ServerResponse, next: Next): void => {
+    return (req: IncomingMessage, res: ServerResponse, next: Next): void => {
       if (this.#draining) {
         res.statusCode = 503;
         res.setHeader('Connection', 'close');
         res.setHeader('Retry-After', '1');
         res.setHeader('Content-Type', 'application/json; charset=utf-8');
         res.end(JSON.stringify({ error: 'shutting_down', error_description: 'this replica is shutting down; retry' }));
+        return;
+      }
+      if (isListeningStream(req)) {
+        this.#listening.add(res);
+        res.once('close', () => this.#listening.delete(res));
+        next();
         return;
       }
       this.#active += 1;
@@ -55,6 +71,16 @@ export class InFlightTracker {
   startDraining(onRequestDone?: () => void): void {
     this.#draining = true;
     this.#onIdleConnection = onRequestDone;
+    for (const res of this.#listening) {
+      if (res.headersSent) res.end();
+      else res.destroy();
+    }
+    this.#listening.clear();
+  }
+
+  /** Open listening streams (GET text/event-stream), not counted as in flight. */
+  get listening(): number {
+    return this.#listening.size;
   }
 
   /** Resolves true when no request is in flight, or false when `timeoutMs` passes first. */

@@ -27,15 +27,15 @@ describe('W3C traceparent', () => {
 
 describe('request trace context', () => {
   it('continues the caller trace with a new span and forwards it to the next hop', () => {
-    const ctx = traceContextFrom({ traceparent: VALID, tracestate: 'vendor=1', 'x-request-id': 'req-123' });
+    const ctx = traceContextFrom({ traceparent: VALID, tracestate: 'vendor=1', 'x-request-id': 'req-12345' });
     expect(ctx.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(ctx.parentSpanId).toBe('00f067aa0ba902b7');
     expect(ctx.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(ctx.spanId).not.toBe('00f067aa0ba902b7');
-    expect(ctx.requestId).toBe('req-123');
+    expect(ctx.requestId).toBe('req-12345');
     expect(traceHeaders(ctx)).toEqual({
       traceparent: formatTraceparent(ctx.traceId, ctx.spanId, '01'),
-      'x-request-id': 'req-123',
+      'x-request-id': 'req-12345',
       tracestate: 'vendor=1',
     });
   });

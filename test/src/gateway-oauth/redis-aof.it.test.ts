@@ -1,66 +1,40 @@
 // A Redis restart with AOF loses no grant: a private redis-server (appendonly, fsync always) behind a
 // private gateway process; sign in, restart Redis, and the tokens still work and refresh.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { loadStackEnv, readStackEnvRaw, repoRoot, type StackEnv } from '../stack/env.js';
-import { freePort } from '../stack/component.js';
+import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { startStandaloneRedis, type StandaloneRedis } from '../stack/components/redis.js';
-import { gatewayConfig } from '../stack/components/gateways.js';
 import { launchBrowser } from '../support/browser-login.js';
+import { startGatewayProcess, type GatewayProcess } from '../support/oauth-gateway-process.js';
 import { browserAuthorization, exchangeCode, mcpInitialize, refreshTokens, type TokenSet } from '../support/oauth-flow.js';
 
 let env: StackEnv;
 let browser: Browser;
 let dir: string;
 let redis: StandaloneRedis;
-let gateway: ChildProcess | undefined;
-let base: string;
-
-async function waitHealthy(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (gateway?.exitCode !== null && gateway?.exitCode !== undefined) throw new Error(`gateway exited ${gateway.exitCode}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error('gateway did not become healthy');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+let gateway: GatewayProcess;
 
 beforeAll(async () => {
   env = loadStackEnv();
   dir = mkdtempSync(path.join(os.tmpdir(), 'kmg-aof-'));
   redis = await startStandaloneRedis({ dir: path.join(dir, 'redis'), aof: true, logFile: path.join(dir, 'redis.log') });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const config = gatewayConfig({ ...readStackEnvRaw()!, REDIS_URL: redis.url }, { publicUrl: base, encryptionKey: randomBytes(32).toString('base64') });
-  const file = path.join(dir, 'gateway.yaml');
-  writeFileSync(file, stringify(config), { mode: 0o600 });
-  gateway = spawn(process.execPath, [path.join(repoRoot, 'gateway/dist/main.js'), '--config', file, '--port', String(port)], { stdio: 'ignore' });
-  await waitHealthy(base);
+  gateway = await startGatewayProcess(() => undefined, { REDIS_URL: redis.url });
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (gateway && gateway.exitCode === null) {
-    const exited = new Promise((r) => gateway!.once('exit', r));
-    gateway.kill('SIGTERM');
-    await exited;
-  }
+  await gateway?.stop();
   await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('grants in Redis with AOF', () => {
   it('survive a Redis restart: the access token is still accepted and the refresh token still rotates', async () => {
-    const issuer = `${base}/orgs/stack`;
+    const issuer = gateway.issuer;
     const a = await browserAuthorization(browser, issuer, { username: 'alice', password: env.ALICE_PASSWORD, consent: 'approve' });
     await a.redirect.close();
     const t = await exchangeCode(issuer, { clientId: a.clientId, code: a.response.code!, verifier: a.verifier, redirectUri: a.redirect.url });

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { loadStackEnv, readStackEnvRaw, type StackEnv } from '../stack/env.js';
 import { browserLogin, launchBrowser } from '../support/browser-login.js';
 import { InMemoryOAuthProvider, LoopbackRedirect } from '../support/oauth-client-provider.js';
@@ -43,7 +45,7 @@ async function sdkLogin(provider: InMemoryOAuthProvider, redirect: LoopbackRedir
 }
 
 describe('an MCP client signs a user in through the gateway', () => {
-  it('with dynamic registration: SDK discovery, Keycloak login as alice, consent, tokens, and an accepted MCP request', async () => {
+  it('with dynamic registration: SDK discovery, Keycloak login as alice, consent, tokens, and the SDK client lists tools through the gateway', async () => {
     const redirect = await new LoopbackRedirect().start();
     try {
       const unauthenticated = await mcpInitialize(mcpUrl);
@@ -67,6 +69,16 @@ describe('an MCP client signs a user in through the gateway', () => {
       const authenticated = await mcpInitialize(mcpUrl, tokens.access_token);
       expect(authenticated.status).not.toBe(401);
       await authenticated.body?.cancel();
+
+      // The same provider drives an SDK client session through the gateway to a worker.
+      const client = new Client({ name: 'kmg-oauth-it', version: '0.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }));
+      try {
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name)).toContain('pods_list');
+      } finally {
+        await client.close();
+      }
     } finally {
       await redirect.close();
     }

@@ -57,6 +57,16 @@ describe('grants shared by the gateway replicas', () => {
     expect(await accepted(replicas[1]!, next.access_token)).toBe(true);
   });
 
+  it('answers the same refresh token sent to both replicas at once with one consistent new refresh token', async () => {
+    const { clientId, tokens } = await signIn();
+    const [a, b] = await Promise.all(replicas.map((base) => refreshTokens(orgIssuer(base), clientId, tokens.refresh_token)));
+    expect([a!.status, b!.status]).toEqual([200, 200]);
+    const ra = (a!.body as unknown as TokenSet).refresh_token;
+    expect((b!.body as unknown as TokenSet).refresh_token).toBe(ra);
+    const next = await refreshTokens(orgIssuer(replicas[1]!), clientId, ra);
+    expect(next.status).toBe(200);
+  });
+
   it('kills the whole token family on both replicas when an old refresh token is reused', async () => {
     const { clientId, tokens } = await signIn();
     const rotated = (await refreshTokens(orgIssuer(replicas[0]!), clientId, tokens.refresh_token)).body as unknown as TokenSet;

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generatedReferences, README_FILE, readmeReference, referenceRows } from './config-reference.js';
+
+describe('configuration reference in the README', () => {
+  it('matches the gateway and worker zod schemas (regenerate with config-reference.js --write)', async () => {
+    const readme = readFileSync(README_FILE, 'utf8');
+    const generated = await generatedReferences();
+    for (const [name, table] of Object.entries(generated)) {
+      expect(readmeReference(readme, name), `README ${name} reference`).toBe(table);
+    }
+  });
+
+  it('lists every key with its default, including nested ops settings', async () => {
+    const { workerConfigSchema } = await import('@kmg/worker/config');
+    const rows = referenceRows(workerConfigSchema);
+    expect(rows.find((r) => r.key === 'ops.shutdown.timeoutSeconds')).toMatchObject({ type: 'number (0…3600)', default: '30' });
+    expect(rows.find((r) => r.key === 'clusters')).toMatchObject({ required: true });
+    expect(rows.find((r) => r.key === 'clusters[].identity')?.type).toContain('"impersonation"');
+    // Both variants of the audit sink union show up under one key.
+    expect(rows.find((r) => r.key === 'ops.audit.sink')?.type).toBe('"stdout" \\| "stderr" \\| "off" \\| "file"');
+    expect(rows.find((r) => r.key === 'ops.audit.path')).toBeDefined();
+  });
+});

@@ -69,7 +69,8 @@ describe('long calls', () => {
       const bodies: Promise<string>[] = [];
       const teeing: typeof fetch = async (input, init) => {
         const res = await fetch(input, init);
-        if (res.headers.get('content-type')?.includes('text/event-stream')) bodies.push(res.clone().text());
+        // POST answers only: the session's GET stream stays open for the life of the session.
+        if (init?.method === 'POST' && res.headers.get('content-type')?.includes('text/event-stream')) bodies.push(res.clone().text());
         return res;
       };
       const { client } = await sdkClient(gw.mcpUrl('rs'), token, teeing);

@@ -68,7 +68,9 @@ export class ClientRegistry {
     const cacheKey = `cimd:${hashToken(url)}`;
     const cached = await this.kv.get(cacheKey);
     if (cached) return JSON.parse(cached) as OAuthClient;
-    const doc = await this.fetchDocument(site, url);
+    const doc = await this.fetchDocument(site, url).catch((e: unknown) => {
+      throw e instanceof OAuthError ? e : new OAuthError('invalid_client', `client_id metadata document could not be fetched: ${(e as Error).message}`, { cause: e });
+    });
     for (const uri of doc.redirect_uris) checkRedirectUri(uri);
     const client: OAuthClient = {
       client_id: url,

@@ -20,6 +20,7 @@ import { consentRouter } from './consent.js';
 import { tokenRouter } from './token.js';
 import { revokeRouter } from './revoke.js';
 import type { OAuthContext } from './context.js';
+import { publicCors } from '../http/cors.js';
 
 export interface OAuthServerOptions {
   store: KvStore;
@@ -112,6 +113,7 @@ export function createOAuthServer(config: GatewayConfig, sites: Site[], opts: OA
     siteRouter(site: Site): Router {
       const router = Router();
       if (!site.org.oauth) return router;
+      for (const path of ['/register', '/token', '/revoke']) router.use(path, publicCors(['POST']));
       router.use('/register', registerHandler(ctx, site));
       router.use(authorizeRouter(ctx, site, sealer));
       router.use(consentRouter(ctx, site, sealer));

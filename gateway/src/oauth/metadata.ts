@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Site } from '../http/sites.js';
+import { publicCors } from '../http/cors.js';
 
 /** RFC 8414 authorization-server metadata for a site. */
 export function authorizationServerMetadata(site: Site): Record<string, unknown> {
@@ -37,6 +38,7 @@ export function protectedResourceMetadata(site: Site): Record<string, unknown> {
 function json(body: Record<string, unknown>) {
   return (_req: Request, res: Response) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'MCP-Protocol-Version');
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(body);
   };
@@ -50,8 +52,10 @@ function json(body: Record<string, unknown>) {
  */
 export function wellKnownRouter(sites: Site[]): Router {
   const router = Router();
+  router.use('/.well-known', publicCors(['GET']));
   for (const site of sites) {
     if (!site.org.oauth) continue;
+    if (site.base) router.use(`${site.base}/.well-known`, publicCors(['GET']));
     const as = json(authorizationServerMetadata(site));
     const prm = json(protectedResourceMetadata(site));
     router.get(`/.well-known/oauth-authorization-server${site.base}`, as);

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '@kmg/shared/logger';
+import { observeKeycloak, type OpsMetrics } from '@kmg/shared/ops';
 import type { Principal } from '../auth/principal.js';
 import type { ExchangeConfig } from '../config/mcp.js';
 import { pollFor, type KvStore } from '../store/kv.js';
@@ -26,6 +27,8 @@ export interface TokenExchangerDeps {
   now?: () => number;
   /** Injected in unit tests; by default built from the exchange config. */
   strategyFor?: (cfg: ExchangeConfig) => ExchangeStrategy;
+  /** Cache hits (memory, redis), misses and Keycloak latency for /metrics. */
+  metrics?: OpsMetrics;
 }
 
 const LOCK_TTL_SECONDS = 15;
@@ -52,7 +55,10 @@ export class TokenExchanger {
   async tokenFor(principal: Principal, target: ExchangeTarget, subjectToken: () => Promise<string>): Promise<string> {
     const key = cacheKey(principal, target);
     const hit = this.#fresh(this.#local.get(key), target.exchange);
-    if (hit) return hit.accessToken;
+    if (hit) {
+      this.deps.metrics?.exchangeCacheHits.inc({ layer: 'memory' });
+      return hit.accessToken;
+    }
     let p = this.#inflight.get(key);
     if (!p) {
       p = this.#fetch(key, target, subjectToken).finally(() => this.#inflight.delete(key));
@@ -62,22 +68,35 @@ export class TokenExchanger {
   }
 
   async #fetch(key: string, target: ExchangeTarget, subjectToken: () => Promise<string>): Promise<string> {
+    const metrics = this.deps.metrics;
     const shared = await this.#readShared(key, target.exchange);
-    if (shared) return shared;
+    if (shared) {
+      metrics?.exchangeCacheHits.inc({ layer: 'redis' });
+      return shared;
+    }
     const lockKey = `xchg-lock:${key}`;
     const owner = randomUUID();
     if (!(await this.deps.kv.setIfAbsent(lockKey, owner, LOCK_TTL_SECONDS))) {
       // Another replica is exchanging for this user and audience: wait for its result.
       const waited = await pollFor(() => this.#readShared(key, target.exchange), { timeoutMs: target.exchange.timeoutMs + 1000, intervalMs: 25 });
-      if (waited) return waited;
+      if (waited) {
+        metrics?.exchangeCacheHits.inc({ layer: 'redis' });
+        return waited;
+      }
       if (!(await this.deps.kv.setIfAbsent(lockKey, owner, LOCK_TTL_SECONDS))) {
         throw new ExchangeUnavailableError('token exchange in progress on another replica did not finish', 2);
       }
     }
     try {
       const again = await this.#readShared(key, target.exchange);
-      if (again) return again;
-      const token = await this.#strategy(target.exchange).exchange({ subjectToken: await subjectToken(), audience: target.audience, scopes: target.scopes });
+      if (again) {
+        metrics?.exchangeCacheHits.inc({ layer: 'redis' });
+        return again;
+      }
+      metrics?.exchangeCacheMisses.inc();
+      const subject = await subjectToken();
+      const exchange = () => this.#strategy(target.exchange).exchange({ subjectToken: subject, audience: target.audience, scopes: target.scopes });
+      const token = metrics ? await observeKeycloak(metrics, 'exchange', exchange) : await exchange();
       this.exchangesPerformed++;
       const ttl = token.expiresAt - target.exchange.refreshSkewSeconds - Math.floor(this.#now() / 1000);
       if (ttl > 0) {

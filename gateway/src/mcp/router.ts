@@ -56,7 +56,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
   if (problems.length) throw new Error(`invalid gateway config:\n  - ${problems.join('\n  - ')}`);
 
   const sealer = extras.sealer ?? exchangeSealer(config.encryptionKeys, logger, kv);
-  const exchanger = extras.exchanger ?? new TokenExchanger({ kv, sealer, logger, now });
+  const exchanger = extras.exchanger ?? new TokenExchanger({ kv, sealer, logger, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   const sessions = new SessionStore(kv, now);
   const audit = extras.audit ?? createAuditSink(config.audit.destination);
   const signer = IdentityAssertionSigner.create(config.identityAssertion, config.publicUrl);

@@ -97,4 +97,32 @@ describe('metrics', () => {
     await res.body?.cancel().catch(() => {});
     await expect.poll(async () => (await metrics.liveStreams.get()).values[0]?.value).toBe(0);
   });
+
+  it('counts any SSE response as a live stream while it is open, whichever way its headers were written', async () => {
+    const metrics = createMetrics({ service: 'gateway', defaultMetrics: false });
+    const mw = httpMetricsMiddleware(metrics);
+    const base = await listen((req, res) =>
+      mw(req, res, () => {
+        if (req.url === '/json') return void res.end('{}');
+        if (req.url === '/implicit') {
+          res.setHeader('content-type', 'text/event-stream');
+          res.write(': open\n\n');
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write(': open\n\n');
+      }),
+    );
+    const live = async () => (await metrics.liveStreams.get()).values[0]?.value ?? 0;
+    await (await fetch(`${base}/json`)).text();
+    expect(await live()).toBe(0);
+    const a = new AbortController();
+    const b = new AbortController();
+    await fetch(`${base}/explicit`, { signal: a.signal });
+    await fetch(`${base}/implicit`, { signal: b.signal });
+    expect(await live()).toBe(2);
+    a.abort();
+    b.abort();
+    await expect.poll(live).toBe(0);
+  });
 });

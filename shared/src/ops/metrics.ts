@@ -184,10 +184,41 @@ export function routeLabel(req: RoutedRequest, res: ServerResponse): string {
   return 'unmatched';
 }
 
-/** Express-compatible middleware recording request count and latency per route when the response closes. */
+function contentTypeOf(res: ServerResponse, args: unknown[]): string {
+  // writeHead(status[, message][, headers]): headers passed here are not visible through getHeader().
+  for (const a of args) {
+    if (a && typeof a === 'object') {
+      const entries = Array.isArray(a) ? [] : Object.entries(a as Record<string, unknown>);
+      const found = entries.find(([k]) => k.toLowerCase() === 'content-type');
+      if (found) return String(found[1]);
+    }
+  }
+  return String(res.getHeader('content-type') ?? '');
+}
+
+/**
+ * Counts a response in `live_streams` from the moment its headers say text/event-stream until it closes,
+ * whoever writes it (a handler, the SDK, the proxy): Node sends every response's headers through writeHead.
+ */
+function trackIfStream(metrics: OpsMetrics, res: ServerResponse): void {
+  const original = res.writeHead;
+  const patched = function (this: ServerResponse, ...args: unknown[]) {
+    const result = (original as (...a: unknown[]) => ServerResponse).apply(this, args);
+    if (/text\/event-stream/i.test(contentTypeOf(res, args))) trackStream(metrics, res);
+    res.writeHead = original;
+    return result;
+  };
+  res.writeHead = patched as typeof res.writeHead;
+}
+
+/**
+ * Express-compatible middleware recording request count and latency per route when the response closes,
+ * and open SSE responses in `live_streams`.
+ */
 export function httpMetricsMiddleware(metrics: OpsMetrics) {
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
     const started = process.hrtime.bigint();
+    trackIfStream(metrics, res);
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // A response closed before headers were sent was aborted by the client: status 499, as nginx logs it.

@@ -129,11 +129,16 @@ describe('operations of the running processes', () => {
     const { client } = await sdkClient(`${base}/orgs/ops/mcp`, aliceToken);
     const result = await client.callTool({ name: 'namespaces_list', arguments: {} });
     expect(result.isError).toBeFalsy();
+    // The second call is served with the exchanged token cached in memory.
+    expect((await client.callTool({ name: 'namespaces_list', arguments: {} })).isError).toBeFalsy();
     await client.close();
 
     const gw = await (await fetch(`${base}/metrics`)).text();
     expect(gw).toMatch(/kmg_tool_calls_total\{service="gateway",tool="namespaces_list",outcome="ok"\} [1-9]/);
     expect(gw).toMatch(/kmg_http_requests_total\{service="gateway",method="POST",route="\/orgs\/ops\/mcp",status="200"\} [1-9]/);
+    expect(gw).toMatch(/kmg_token_exchange_cache_misses_total [1-9]/);
+    expect(gw).toMatch(/kmg_token_exchange_cache_hits_total\{layer="memory"\} [1-9]/);
+    expect(gw).toMatch(/kmg_keycloak_request_duration_seconds_count\{operation="exchange",outcome="ok"\} [1-9]/);
     for (const series of ['http_request_duration_seconds', 'tool_call_duration_seconds', 'token_exchange_cache_hits_total', 'token_exchange_cache_misses_total', 'keycloak_request_duration_seconds', 'live_sessions', 'live_streams', 'process_resident_memory_bytes']) {
       expect(gw, series).toContain(`# TYPE kmg_${series} `);
     }

@@ -93,8 +93,8 @@ describe('tools/call', () => {
     const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
     const res = await client.callTool({ name: 'resources_get', arguments: { kind: 'secret', name: 'db', namespace: 'team-a', format: 'full' } });
     const text = (res.content as Array<{ text: string }>)[0]!.text;
-    expect(text).toContain('password: "***"');
-    expect(text).toContain('kubectl.kubernetes.io/last-applied-configuration: "***"');
+    expect(text).toContain("password: '***'");
+    expect(text).toContain("kubectl.kubernetes.io/last-applied-configuration: '***'");
     expect(JSON.stringify(res)).not.toContain('aHVudGVyMg');
     await close();
   });

@@ -126,11 +126,21 @@ export async function callTool(deps: ServerDeps, state: RequestState, tool: AnyT
   }
 }
 
+function dropTypeMeta(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null) return item;
+  const { apiVersion: _v, kind: _k, ...rest } = item as Record<string, unknown>;
+  return rest;
+}
+
 /** The single exit for tool output: Secret masking, YAML rendering and the byte budget happen here and only here. */
 export function render(out: ToolOutput, budget: number): CallToolResult {
   const parts: string[] = [];
   if (out.text) parts.push(out.text);
-  if (out.data !== undefined) parts.push(toYaml(maskSecrets(out.data, out.reveal)));
+  if (out.data !== undefined) {
+    let masked = maskSecrets(out.data, out.reveal);
+    if (out.listItemsOf && Array.isArray(masked)) masked = masked.map(dropTypeMeta);
+    parts.push(toYaml(masked));
+  }
   const { text } = applyByteBudget(parts.join(out.text && !out.text.endsWith('\n') ? '\n' : ''), budget, out.truncationHint ?? 'Narrow the request to see the rest.');
   const result: CallToolResult = { content: [{ type: 'text', text }] };
   if (out.structured) result.structuredContent = maskSecrets(out.structured);

@@ -1,12 +1,21 @@
-import { stringify } from 'yaml';
+import yaml from 'js-yaml';
+import { slimDefaults } from './slim.js';
 
 export const FORMATS = ['summary', 'normal', 'full'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** `normal`: what a reader needs; drops managedFields and the last-applied annotation (both large, both noise). */
+/**
+ * `normal`: what a reader needs; drops managedFields and the last-applied annotation (both large,
+ * both noise), empty values and fields equal to Kubernetes defaults (see slim.ts).
+ */
 export function slimObject<T>(obj: T, format: OutputFormat): T {
+  if (format === 'full') return obj;
+  return slimDefaults(stripBookkeeping(obj, format));
+}
+
+function stripBookkeeping<T>(obj: T, format: OutputFormat): T {
   if (format === 'full' || typeof obj !== 'object' || obj === null) return obj;
   const o = obj as Record<string, unknown>;
   const meta = o.metadata as Record<string, unknown> | undefined;
@@ -21,8 +30,9 @@ export function slimObject<T>(obj: T, format: OutputFormat): T {
   return { ...o, metadata: rest } as T;
 }
 
+/** YAML for the model (js-yaml: several times faster than `yaml` on large lists, which matters for latency). */
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  return yaml.dump(value, { lineWidth: -1, noRefs: true, noArrayIndent: true });
 }
 
 /** Human age like kubectl: 5s, 3m, 4h, 2d. */

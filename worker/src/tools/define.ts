@@ -34,6 +34,8 @@ export interface ToolOutput {
   structured?: Record<string, unknown>;
   /** Told to the model when the byte budget cuts the output. */
   truncationHint?: string;
+  /** `data` is a list of this kind: apiVersion/kind are dropped from each item after masking (normal detail). */
+  listItemsOf?: string;
   /** Only resources_get sets this, from the cluster policy. */
   reveal?: RevealPolicy;
   isError?: boolean;

@@ -70,15 +70,26 @@ export async function listResource(ctx: ToolContext, r: ApiResource, o: ListOpti
     return page(r, rows, table.metadata, rows === 0 ? `No ${r.resource} found${scope}.` : text, scope);
   }
   const list = await rest.get<KubeList>(path, { query, signal: ctx.signal });
-  const items = (list.items ?? []).map((i) => slimObject({ apiVersion: apiVersionOf(r), kind: r.kind, ...i }, o.format));
+  // Items carry their kind so Secret masking recognises them; render drops it again after masking.
+  const items = (list.items ?? []).map((i) => {
+    const item = slimObject({ apiVersion: apiVersionOf(r), kind: r.kind, ...i }, o.format);
+    if (o.format === 'normal' && item.metadata) {
+      // Stated once in the header instead of once per item.
+      if (o.namespace) delete item.metadata.namespace;
+      delete item.metadata.uid;
+    }
+    return item;
+  });
   const out = page(r, items.length, list.metadata, '', scope);
-  return { ...out, text: items.length ? out.text : `No ${r.resource} found${scope}.`, data: items.length ? items : undefined };
+  if (!items.length) return { ...out, text: `No ${r.resource} found${scope}.` };
+  const header = `# ${items.length} ${r.resource} (${apiVersionOf(r)} ${r.kind})${scope}\n`;
+  return { ...out, text: out.text || header, data: items, ...(o.format === 'normal' ? { listItemsOf: r.kind } : {}) };
 }
 
 function page(r: ApiResource, count: number, meta: KubeList['metadata'], body: string, scope: string): ToolOutput {
   const more = meta?.continue;
   const header = more
-    ? `# ${count} ${r.resource}${scope}; more exist${meta?.remainingItemCount ? ` (${meta.remainingItemCount} remaining)` : ''}: pass continue="${more}" for the next page\n`
+    ? `# ${count} ${r.resource} (${apiVersionOf(r)} ${r.kind})${scope}; more exist${meta?.remainingItemCount ? ` (${meta.remainingItemCount} remaining)` : ''}: pass continue="${more}" for the next page\n`
     : '';
   return {
     text: header + body,

@@ -25,7 +25,7 @@ import { percentile, type BenchContext, type BenchResult, type BenchRow, type Be
 
 const CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'clusters_list', arguments: {} } });
 const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } } });
-const PER_LEVEL = 600;
+const PER_LEVEL = 400;
 
 interface Target {
   url: URL;
@@ -72,6 +72,41 @@ async function load(t: Target, concurrency: number, total: number, body = CALL):
   const secs = (performance.now() - started) / 1000;
   agent.destroy();
   return { lat, rps: total / secs, failures };
+}
+
+/**
+ * Direct and gateway calls interleaved in every client loop (alternating which goes first), so both paths see the
+ * same machine load: on a shared machine that matters more than anything the gateway does.
+ */
+async function interleaved(direct: Target, via: Target, concurrency: number, perPath: number): Promise<{ d: { lat: number[]; failures: number }; g: { lat: number[]; failures: number } }> {
+  const agentD = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const agentG = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const d = { lat: [] as number[], failures: 0 };
+  const g = { lat: [] as number[], failures: 0 };
+  let next = 0;
+  const once = async (agent: http.Agent, t: Target, into: { lat: number[]; failures: number }) => {
+    const t0 = performance.now();
+    const r = await post(agent, t, CALL).catch(() => ({ status: 0 }));
+    into.lat.push(performance.now() - t0);
+    if (r.status !== 200) into.failures++;
+  };
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < perPath) {
+        const i = next++;
+        if (i % 2) {
+          await once(agentD, direct, d);
+          await once(agentG, via, g);
+        } else {
+          await once(agentG, via, g);
+          await once(agentD, direct, d);
+        }
+      }
+    }),
+  );
+  agentD.destroy();
+  agentG.destroy();
+  return { d, g };
 }
 
 function gatewayConfig(env: StackEnv, base: string, workers: string[], keyPrefix: string, encryptionKey: string): Record<string, unknown> {
@@ -206,15 +241,17 @@ const gatewaySection: BenchSection = {
       await load(via, 4, 100);
       for (const c of [1, 10, 50]) {
         ctx.report(`tools/call at ${c} concurrent clients`);
-        const d = await load(direct, c, PER_LEVEL);
-        const g = await load(via, c, PER_LEVEL);
+        const { d, g } = await interleaved(direct, via, c, PER_LEVEL);
         if (d.failures || g.failures) notes.push(`${c} clients: ${d.failures} direct and ${g.failures} gateway calls failed`);
         const p50 = percentile(g.lat, 50) - percentile(d.lat, 50);
         const p99 = percentile(g.lat, 99) - percentile(d.lat, 99);
-        const ratio = g.rps / d.rps;
+        // Closed loop: each client's rate is 1 / its mean latency, so the throughput ratio is the mean-latency ratio.
+        const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+        const dRps = (c * 1000) / mean(d.lat);
+        const gRps = (c * 1000) / mean(g.lat);
         rows.push({ metric: `tools/call added latency p50, ${c} clients`, ours: p50, unit: 'ms', target: '≤ 1 ms', met: p50 <= 1 });
         rows.push({ metric: `tools/call added latency p99, ${c} clients`, ours: p99, unit: 'ms', target: '≤ 5 ms', met: p99 <= 5 });
-        rows.push({ metric: `tools/call throughput, ${c} clients`, ours: g.rps, baseline: d.rps, baselineName: 'worker direct', unit: 'calls/s', ratio, target: 'ratio ≥ 0.7', met: ratio >= 0.7 });
+        rows.push({ metric: `tools/call throughput, ${c} clients`, ours: gRps, baseline: dRps, baselineName: 'worker direct', unit: 'calls/s', ratio: gRps / dRps, target: 'ratio ≥ 0.7', met: gRps / dRps >= 0.7 });
       }
 
       ctx.report('opening 10,000 sessions');

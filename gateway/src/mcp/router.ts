@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { LiveSessions } from '@kmg/shared/ops';
 import type { GatewayDeps } from '../app.js';
 import type { Site } from '../http/sites.js';
 import { InvalidTokenError, type AccessTokenVerifier, type Principal } from '../auth/principal.js';
@@ -58,6 +59,8 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
   const sealer = extras.sealer ?? exchangeSealer(config.encryptionKeys, logger, kv);
   const exchanger = extras.exchanger ?? new TokenExchanger({ kv, sealer, logger, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   const sessions = new SessionStore(kv, now);
+  // kmg_live_sessions: sessions used on this replica within their idle lifetime.
+  const live = deps.metrics ? new LiveSessions(deps.metrics, now) : undefined;
   const audit = extras.audit ?? createAuditSink(config.audit.destination);
   const signer = IdentityAssertionSigner.create(config.identityAssertion, config.publicUrl);
   signer.catch((err: unknown) => logger.error({ err }, 'identity assertion key could not be loaded'));
@@ -158,11 +161,13 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     // Sessions are the gateway's: check ownership on every request that names one.
     if (sessionId !== undefined) {
       const found = await sessions.lookup(sessionId, principal, org.sessionTtlSeconds);
+      if (found.ok) live?.seen(sessionId, org.sessionTtlSeconds);
       if (!found.ok) {
         if (found.reason === 'other_principal') logger.warn({ requestId, org: org.name, user: principal.username }, 'session id presented by another user; refused');
         return void res.status(404).json({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } });
       }
       if (req.method === 'DELETE') {
+        live?.ended(sessionId);
         await sessions.end(sessionId);
         closeLocalStreams(sessionId);
         return void res.status(204).end();
@@ -227,6 +232,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     let newSession: string | undefined;
     if (init?.method === 'initialize' && sessionId === undefined && (!requested || requested < FIRST_STATELESS_REVISION)) {
       newSession = await sessions.open(principal, org.sessionTtlSeconds, requested);
+      live?.seen(newSession, org.sessionTtlSeconds);
     }
 
     const target = pool.pick();
@@ -246,7 +252,10 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
       ...(newSession ? { responseHeaders: { 'Mcp-Session-Id': newSession } } : {}),
       onResponse: (st) => {
         status = st;
-        if (newSession && st >= 300) void sessions.end(newSession);
+        if (newSession && st >= 300) {
+          live?.ended(newSession);
+          void sessions.end(newSession);
+        }
       },
       ...(listIds.size
         ? {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetrics, httpMetricsMiddleware, metricsHandler, observeKeycloak, setMetricsRoute, startToolCall, trackStream } from './metrics.js';
+import { createMetrics, httpMetricsMiddleware, LiveSessions, metricsHandler, observeKeycloak, setMetricsRoute, startToolCall, trackStream } from './metrics.js';
 
 let server: Server | undefined;
 afterEach(() => {
@@ -124,5 +124,21 @@ describe('metrics', () => {
     a.abort();
     b.abort();
     await expect.poll(live).toBe(0);
+  });
+
+  it('reports sessions used on this replica within their idle lifetime', async () => {
+    let now = 1_000_000;
+    const metrics = createMetrics({ service: 'gateway', defaultMetrics: false });
+    const sessions = new LiveSessions(metrics, () => now);
+    sessions.seen('a', 60);
+    sessions.seen('b', 60);
+    sessions.seen('c', 10);
+    sessions.ended('b');
+    expect(await metrics.registry.metrics()).toContain('kmg_live_sessions 2');
+    now += 11_000; // c idles out
+    expect(await metrics.registry.metrics()).toContain('kmg_live_sessions 1');
+    sessions.seen('a', 60);
+    now += 55_000; // a was used again, so still live
+    expect(await metrics.registry.metrics()).toContain('kmg_live_sessions 1');
   });
 });

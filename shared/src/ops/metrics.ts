@@ -148,6 +148,31 @@ export async function observeKeycloak<T>(metrics: OpsMetrics, operation: string,
   }
 }
 
+/**
+ * `live_sessions` on a replica: MCP sessions used here within their idle lifetime. Sessions live in the
+ * shared store; each replica reports those it served recently, so the sum over replicas bounds the total.
+ */
+export class LiveSessions {
+  readonly #expiry = new Map<string, number>();
+  constructor(metrics: OpsMetrics, private readonly now: () => number = Date.now) {
+    // Pruned and counted at scrape time: no timers.
+    const gauge = metrics.liveSessions;
+    (gauge as unknown as { collect?: () => void }).collect = () => gauge.set(this.count());
+  }
+  /** A session was opened or used here; it stays live for `ttlSeconds` unless used again or ended. */
+  seen(id: string, ttlSeconds: number): void {
+    this.#expiry.set(id, this.now() + ttlSeconds * 1000);
+  }
+  ended(id: string): void {
+    this.#expiry.delete(id);
+  }
+  count(): number {
+    const t = this.now();
+    for (const [id, exp] of this.#expiry) if (exp <= t) this.#expiry.delete(id);
+    return this.#expiry.size;
+  }
+}
+
 /** Counts an open stream until its response closes (finished or aborted). */
 export function trackStream(metrics: OpsMetrics, res: ServerResponse): void {
   const labels = { service: metrics.service };

@@ -136,6 +136,8 @@ describe('operations of the running processes', () => {
     const gw = await (await fetch(`${base}/metrics`)).text();
     expect(gw).toMatch(/kmg_tool_calls_total\{service="gateway",tool="namespaces_list",outcome="ok"\} [1-9]/);
     expect(gw).toMatch(/kmg_http_requests_total\{service="gateway",method="POST",route="\/orgs\/ops\/mcp",status="200"\} [1-9]/);
+    // The SDK client opened an MCP session (initialize) on this replica.
+    expect(gw).toMatch(/kmg_live_sessions [1-9]/);
     expect(gw).toMatch(/kmg_token_exchange_cache_misses_total [1-9]/);
     expect(gw).toMatch(/kmg_token_exchange_cache_hits_total\{layer="memory"\} [1-9]/);
     expect(gw).toMatch(/kmg_keycloak_request_duration_seconds_count\{operation="exchange",outcome="ok"\} [1-9]/);

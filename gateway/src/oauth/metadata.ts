@@ -20,7 +20,6 @@ export function authorizationServerMetadata(site: Site): Record<string, unknown>
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     client_id_metadata_document_supported: cfg.clientIdMetadataDocuments.enabled,
-    service_documentation: 'https://github.com/kube-mcp-gateway/kube-mcp-gateway#gateway-oauth',
   };
 }
 

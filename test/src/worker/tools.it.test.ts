@@ -70,18 +70,20 @@ describe('every tool as alice (cluster-admin through oidc:k8s-admins)', () => {
   });
 
   it('resources_create_or_update applies server-side, with dryRun first', async () => {
+    // Left over from an interrupted run: the dry run must be tried against an absent object.
+    await adminRest(env).raw('DELETE', `/api/v1/namespaces/${NS}/configmaps/it-applied`);
     const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: it-applied\n  namespace: ${NS}\ndata:\n  a: "1"\n`;
     const dry = await call(alice, 'resources_create_or_update', { manifest, dryRun: true });
     expect(dry.text).toContain('configmap/it-applied in kmg-worker-it applied (dry run, nothing persisted)');
     expect((await call(alice, 'resources_get', { kind: 'cm', name: 'it-applied', namespace: NS })).res.isError).toBe(true);
     const applied = await call(alice, 'resources_create_or_update', { manifest });
     expect(applied.res.isError).toBeFalsy();
-    expect((await call(alice, 'resources_get', { kind: 'cm', name: 'it-applied', namespace: NS })).text).toContain('a: "1"');
+    expect((await call(alice, 'resources_get', { kind: 'cm', name: 'it-applied', namespace: NS })).text).toContain("a: '1'");
   });
 
   it('resources_patch merges, resources_delete removes', async () => {
     const patched = await call(alice, 'resources_patch', { kind: 'configmap', name: 'it-applied', namespace: NS, patch: { data: { b: '2' } } });
-    expect(patched.text).toContain('b: "2"');
+    expect(patched.text).toContain("b: '2'");
     const deleted = await call(alice, 'resources_delete', { kind: 'configmap', name: 'it-applied', namespace: NS });
     expect(deleted.res.structuredContent).toMatchObject({ deleted: true, kind: 'ConfigMap', name: 'it-applied' });
   });

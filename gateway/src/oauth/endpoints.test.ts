@@ -79,6 +79,18 @@ describe('POST /register: malformed requests', () => {
     expect(res.status).toBe(201);
     expect(res.body.client_secret).toBeUndefined();
   });
+  it.each([
+    ['VS Code', ['http://127.0.0.1:33418/', 'https://vscode.dev/redirect']],
+    ['Cursor', ['cursor://anysphere.cursor-mcp/oauth/callback']],
+    ['claude.ai', ['https://claude.ai/api/mcp/auth_callback']],
+    ['mcp-remote (Claude Desktop)', ['http://localhost:3334/oauth/callback']],
+    ['the MCP Inspector', ['http://localhost:6274/oauth/callback', 'http://localhost:6274/oauth/callback/debug']],
+  ])('accepts the redirect URIs %s registers', async (_client, uris) => {
+    const { app } = testApp();
+    const res = await request(app).post('/orgs/acme/register').send({ redirect_uris: uris, token_endpoint_auth_method: 'none' });
+    expect(res.status).toBe(201);
+    expect(res.body.redirect_uris).toEqual(uris);
+  });
   it('issues a secret to confidential clients (client_secret_basic by default)', async () => {
     const { app } = testApp();
     const res = await request(app).post('/orgs/acme/register').send({ redirect_uris: [REDIRECT] });

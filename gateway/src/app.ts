@@ -2,7 +2,8 @@ import express, { type ErrorRequestHandler, type Express, type NextFunction, typ
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '@kmg/shared/logger';
-import { recordToolCall, type Ops, type OpsMetrics } from '@kmg/shared/ops';
+import { observeKeycloak, recordToolCall, type Ops, type OpsMetrics } from '@kmg/shared/ops';
+import { keycloakIdp, type UpstreamIdp } from './oauth/keycloak.js';
 import { createAuditSink } from './policy/audit.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { KvStore } from './store/kv.js';
@@ -53,7 +54,10 @@ export function redactUrl(url: string): string {
 export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
   const now = appDeps.now ?? Date.now;
   const sites = sitesFor(config);
-  const oauth = createOAuthServer(config, sites, { ...appDeps, now });
+  const opsMetrics = appDeps.ops?.metrics;
+  // With ops wired, each Keycloak login call is timed in kmg_keycloak_request_duration_seconds{operation}.
+  const idpFor = appDeps.idpFor ?? (opsMetrics ? (site: Site) => timedIdp(keycloakIdp(site.org.oauth!.keycloak), opsMetrics) : undefined);
+  const oauth = createOAuthServer(config, sites, { ...appDeps, now, ...(idpFor ? { idpFor } : {}) });
   const deps: GatewayDeps = { config, store: appDeps.store, logger: appDeps.logger, sites, verifier: oauth.verifier, upstream: oauth.upstream, now, ...(appDeps.ops ? { metrics: appDeps.ops.metrics } : {}) };
 
   const app = express();
@@ -120,4 +124,13 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
   };
   app.use(onError);
   return { app, deps };
+}
+
+/** The same IdP with each call (authorize URL incl. discovery, code exchange, refresh) timed. */
+function timedIdp(idp: UpstreamIdp, metrics: OpsMetrics): UpstreamIdp {
+  return {
+    authorizationUrl: (p) => observeKeycloak(metrics, 'authorize', () => idp.authorizationUrl(p)),
+    callback: (p) => observeKeycloak(metrics, 'code', () => idp.callback(p)),
+    refresh: (t) => observeKeycloak(metrics, 'refresh', () => idp.refresh(t)),
+  };
 }

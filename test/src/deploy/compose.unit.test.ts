@@ -203,6 +203,16 @@ describe('compose configuration files', () => {
       for (const w of workers) expect(Object.keys(model.services)).toContain(new URL(w).hostname);
     }
     expect(new URL(org.oauth!.keycloak.issuer).hostname).toBe('keycloak.localhost');
+    // Same exchange shape as the local stack's gateways (test/src/stack/components/gateways.ts).
+    const { gatewayConfig } = await import('../stack/components/gateways.js');
+    const stackOrg = (gatewayConfig(
+      { REDIS_URL: 'redis://x:6379', KEYCLOAK_ISSUER: 'https://kc/realms/mcp', GATEWAY_CLIENT_ID: 'mcp-gateway', GATEWAY_CLIENT_SECRET: 's', STACK_CA_FILE: '/ca', KUBE_AUDIENCE: 'kubernetes', KUBE_AUDIENCE_SCOPE: 'kubernetes' },
+      { publicUrl: 'http://127.0.0.1:1', encryptionKey: 'k' },
+    ).orgs as Array<{ clusters: Array<Record<string, unknown>> }>)[0]!;
+    const stackCluster = stackOrg.clusters[0]!;
+    const composeCluster = org.clusters[0]!;
+    for (const key of ['audience', 'identity', 'exchangeScopes'] as const) expect(composeCluster[key], key).toEqual(stackCluster[key]);
+    expect(cfg.singleOrg).toBeDefined();
     // The client secret compose gives the gateway is the one the imported realm defines.
     const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as { clients: Array<{ clientId: string; secret?: string }> };
     expect(gw.environment?.KMG_KEYCLOAK_CLIENT_SECRET).toBe(realm.clients.find((c) => c.clientId === 'mcp-gateway')?.secret);

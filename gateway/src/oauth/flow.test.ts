@@ -238,3 +238,22 @@ describe('revocation (RFC 7009)', () => {
     expect((await request(app).post('/orgs/acme/revoke').type('form').send({ token: 'nonsense', client_id: other.client_id })).status).toBe(200);
   });
 });
+
+describe('identity provider outages', () => {
+  it('fail a refresh without consuming the refresh token, so the client can retry later', async () => {
+    const { app, idp, clock } = testApp();
+    const { client, tokens } = await obtainTokens(app);
+    clock.advance(290);
+    const original = idp.refresh.bind(idp);
+    idp.refresh = async () => {
+      throw new Error('connect ECONNREFUSED');
+    };
+    const down = await refresh(app, client.client_id, tokens.refresh_token);
+    expect(down.status).toBe(500);
+    expect(down.body.error).toBe('server_error');
+    clock.advance(60); // well past the grace window
+    idp.refresh = original;
+    const later = await refresh(app, client.client_id, tokens.refresh_token);
+    expect(later.status).toBe(200);
+  });
+});

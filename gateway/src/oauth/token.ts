@@ -7,7 +7,8 @@ import { pkceMatches } from './tokens.js';
 import { checkResource } from './authorize.js';
 import { UpstreamRefusedError } from './keycloak.js';
 import type { OAuthClient } from './clients.js';
-import type { Grant } from './grants.js';
+import { GrantStore, type Grant } from './grants.js';
+import { InvalidTokenError } from '../auth/principal.js';
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
@@ -68,19 +69,25 @@ export function tokenRouter(ctx: OAuthContext, site: Site): Router {
       if (wider) throw new OAuthError('invalid_scope', `scope ${wider} exceeds the original grant`);
     };
     const narrowTo = body.scope ? [...new Set(body.scope.split(' ').filter(Boolean))] : undefined;
+    // The gateway grant lives only as long as the user's Keycloak session: check that first, before the
+    // family rotates, so an identity-provider outage fails this request without consuming the token.
+    const gid = GrantStore.grantIdOfRefresh(body.refresh_token);
+    const grant = gid ? await ctx.grants.get(gid) : null;
+    if (grant?.active && grant.clientId === client.client_id) {
+      try {
+        await ctx.freshUpstream(grant.id);
+      } catch (e) {
+        if (e instanceof UpstreamRefusedError) {
+          await ctx.grants.revoke(grant.id);
+          throw new OAuthError('invalid_grant', 'the sign-in session at the identity provider has ended');
+        }
+        if (e instanceof InvalidTokenError) throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or revoked');
+        throw e;
+      }
+    }
     const out = await ctx.grants.rotate(body.refresh_token, life, check, narrowTo);
     if (!out.ok) {
       throw new OAuthError('invalid_grant', out.reason === 'reused' ? 'refresh token was already used; the grant is revoked' : 'refresh token is invalid, expired or revoked');
-    }
-    // The gateway grant lives only as long as the user's Keycloak session: check it is still good.
-    try {
-      await ctx.freshUpstream(out.grant.id);
-    } catch (e) {
-      if (e instanceof UpstreamRefusedError) {
-        await ctx.grants.revoke(out.grant.id);
-        throw new OAuthError('invalid_grant', 'the sign-in session at the identity provider has ended');
-      }
-      throw e;
     }
     await ctx.clients.markUsed(site, client);
     return out.tokens;

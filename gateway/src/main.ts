@@ -47,8 +47,7 @@ async function main(): Promise<void> {
   if (values.port) config.listen.port = Number(values.port);
   const logger = createLogger('gateway', { level: config.logLevel });
   const store = createKvStore({ redisUrl: config.storage.redis?.url, keyPrefix: config.storage.redis?.keyPrefix });
-  // The gateway audits through its own sink (config.audit), so the ops sink stays off here.
-  const ops = createOps({ service: 'gateway', config: { ...config.ops, audit: { sink: 'off' } }, logger, checks: gatewayReadinessChecks(config, store) });
+  const ops = createOps({ service: 'gateway', config: config.ops, logger, checks: gatewayReadinessChecks(config, store) });
   const { app } = createApp(config, { store, logger, ops });
   const server = app.listen(config.listen.port, config.listen.host, () => {
     const addr = server.address();

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { auditConfigSchema } from './audit.js';
 
 /**
  * Operations settings shared by the gateway and the worker; each embeds it as `ops:` in its config
- * file (`ops: opsConfigSchema.prefault({})`), so every field has a default.
+ * file (`ops: opsConfigSchema.prefault({})`), so every field has a default. (The audit stream's
+ * destination is the gateway's own `audit` key: the gateway is where tool calls are audited.)
  */
 export const opsConfigSchema = z.object({
   shutdown: z
@@ -26,6 +26,5 @@ export const opsConfigSchema = z.object({
       processMetrics: z.boolean().default(true).describe('Include Node.js process metrics'),
     })
     .prefault({}),
-  audit: auditConfigSchema.default({ sink: 'stdout' }),
 });
 export type OpsConfig = z.infer<typeof opsConfigSchema>;

@@ -13,7 +13,7 @@ afterEach(() => {
 async function app(redisUp: () => boolean, extra: Record<string, unknown> = {}): Promise<string> {
   ops = createOps({
     service: 'worker',
-    config: opsConfigSchema.parse({ audit: { sink: 'off' }, metrics: { processMetrics: false }, ...extra }),
+    config: opsConfigSchema.parse({ metrics: { processMetrics: false }, ...extra }),
     checks: () => [{ name: 'redis', check: async () => { if (!redisUp()) throw new Error('Connection is closed.'); } }],
   });
   const mw = ops.middleware();
@@ -52,7 +52,6 @@ describe('ops middleware', () => {
       shutdown: { timeoutSeconds: 30, drainDelaySeconds: 0 },
       readiness: { timeoutMs: 2000 },
       metrics: { enabled: true, processMetrics: true },
-      audit: { sink: 'stdout' },
     });
   });
 

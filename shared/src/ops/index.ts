@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { createAuditSink, type AuditSink } from './audit.js';
+import { createAuditSink, type AuditConfig, type AuditSink } from './audit.js';
 import type { OpsConfig } from './config.js';
 import { healthzHandler, readyzHandler, type ReadinessCheck } from './health.js';
 import { createMetrics, httpMetricsMiddleware, metricsHandler, type OpsMetrics, type Service } from './metrics.js';
@@ -38,12 +38,15 @@ export interface CreateOpsOptions {
   logger?: Logger;
   /** Readiness checks; a function is re-evaluated on each /readyz (e.g. the current worker list). */
   checks?: readonly ReadinessCheck[] | (() => readonly ReadinessCheck[]);
+  /** Where `ops.audit` writes; default off. Closed (flushed) at shutdown. */
+  audit?: AuditConfig;
 }
 
 export function createOps(options: CreateOpsOptions): Ops {
   const { config, logger } = options;
   const metrics = createMetrics({ service: options.service, defaultMetrics: config.metrics.processMetrics });
-  const audit = createAuditSink(config.audit, { onError: (err) => logger?.error({ err }, 'audit sink write failed') });
+  const auditConfig = options.audit ?? { sink: 'off' };
+  const audit = createAuditSink(auditConfig, { onError: (err) => logger?.error({ err }, 'audit sink write failed') });
   const tracker = new InFlightTracker();
   let shutdown: GracefulShutdown | undefined;
   const isShuttingDown = (): boolean => shutdown?.isShuttingDown() ?? false;
@@ -83,7 +86,7 @@ export function createOps(options: CreateOpsOptions): Ops {
         ...(extra.signals ? { signals: extra.signals } : {}),
         ...(extra.exit ? { exit: extra.exit } : {}),
       });
-      if (config.audit.sink === 'file') process.on('SIGHUP', () => audit.reopen());
+      if (auditConfig.sink === 'file') process.on('SIGHUP', () => audit.reopen());
       return shutdown;
     },
   };

@@ -17,8 +17,6 @@ describe('configuration reference in the README', () => {
     expect(rows.find((r) => r.key === 'ops.shutdown.timeoutSeconds')).toMatchObject({ type: 'number (0…3600)', default: '30' });
     expect(rows.find((r) => r.key === 'clusters')).toMatchObject({ required: true });
     expect(rows.find((r) => r.key === 'clusters[].identity')?.type).toContain('"impersonation"');
-    // Both variants of the audit sink union show up under one key.
-    expect(rows.find((r) => r.key === 'ops.audit.sink')?.type).toBe('"stdout" \\| "stderr" \\| "off" \\| "file"');
-    expect(rows.find((r) => r.key === 'ops.audit.path')).toBeDefined();
+    expect(rows.find((r) => r.key === 'ops.metrics.enabled')).toMatchObject({ type: 'boolean', default: 'true', description: 'Serve Prometheus metrics on /metrics' });
   });
 });

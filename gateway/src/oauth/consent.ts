@@ -40,7 +40,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
   router.get('/callback', async (req: Request, res: Response) => {
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     const tx = state ? await takeTransaction(ctx, sealer, req, state).catch(() => null) : null;
-    if (!tx) return sendErrorPage(res, 400, 'invalid_request', 'This sign-in has expired or was started in another browser.');
+    if (!tx || tx.base !== site.base) return sendErrorPage(res, 400, 'invalid_request', 'This sign-in has expired or was started in another browser.');
     if (typeof req.query.error === 'string') {
       return redirectToClient(res, site, tx.redirectUri, { error: req.query.error === 'access_denied' ? 'access_denied' : 'server_error', error_description: 'sign-in at the identity provider did not complete', state: tx.state });
     }
@@ -71,7 +71,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
     if (!sealed) return null;
     const p = JSON.parse(sealer.open(sealed, `consent:${id}`)) as PendingConsent;
     const cookie = readCookie(req, loginCookieName(txId));
-    if (p.tx.id !== txId || !cookie || !safeEqual(hashToken(cookie), p.tx.browserHash)) return null;
+    if (p.tx.id !== txId || p.tx.base !== site.base || !cookie || !safeEqual(hashToken(cookie), p.tx.browserHash)) return null;
     return p;
   };
 

@@ -257,3 +257,16 @@ describe('identity provider outages', () => {
     expect(later.status).toBe(200);
   });
 });
+
+describe('login transactions', () => {
+  it('started at one issuer cannot be completed at another', async () => {
+    const { app } = testApp();
+    const c = await registerClient(app);
+    const a = await request(app).get('/orgs/acme/authorize').query({ response_type: 'code', client_id: c.client_id, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256' });
+    const state = new URL(a.headers.location!).searchParams.get('state')!;
+    const cookie = (a.headers['set-cookie'] as unknown as string[]).map((x) => x.split(';')[0]).join('; ');
+    const elsewhere = await request(app).get('/callback').query({ code: 'kc', state }).set('Cookie', cookie);
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.headers.location).toBeUndefined();
+  });
+});

@@ -6,8 +6,15 @@ import { KubeRest } from '@kmg/worker/k8s/rest';
 import { createClusterTransport } from '@kmg/worker/k8s/transport';
 import type { StackEnv } from '../stack/env.js';
 
-export async function mcpClient(url: string, token: string | undefined, fetchImpl?: typeof fetch): Promise<Client> {
-  const client = new Client({ name: 'worker-it', version: '0.0.0' });
+/** MCP revision the suites speak: 2025-era (initialize handshake) or the stateless 2026-07-28 revision. */
+export type Era = 'legacy' | 'modern';
+export const MODERN_REVISION = '2026-07-28';
+
+export async function mcpClient(url: string, token: string | undefined, fetchImpl?: typeof fetch, era: Era = 'legacy'): Promise<Client> {
+  const client = new Client(
+    { name: 'worker-it', version: '0.0.0' },
+    era === 'modern' ? { versionNegotiation: { mode: { pin: MODERN_REVISION } } } : {},
+  );
   await client.connect(
     new StreamableHTTPClientTransport(new URL(url), {
       requestInit: { headers: token ? { authorization: `Bearer ${token}` } : {} },

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
-import { mcpClient, textOf, workerUrls } from './helpers.js';
+import { MODERN_REVISION, mcpClient, textOf, workerUrls, type Era } from './helpers.js';
 
 let env: StackEnv;
 let token: string;
@@ -42,6 +42,22 @@ describe('worker HTTP', () => {
     expect(get.status).toBe(405);
   });
 
+  it('serves a 2026-07-28 client (no handshake, no session) from the same tools', async () => {
+    const seen: Array<string | null> = [];
+    const recording: typeof fetch = (input, init) => {
+      seen.push(new Headers(init?.headers).get('mcp-protocol-version'));
+      return fetch(input, init);
+    };
+    const client = await mcpClient(workerUrls(env)[0]!, token, recording, 'modern');
+    expect((await client.listTools()).tools).toHaveLength(26);
+    const who = await client.callTool({ name: 'whoami', arguments: {} });
+    expect(who.structuredContent).toMatchObject({ username: 'oidc:alice' });
+    await expect(client.callTool({ name: 'pods_get', arguments: {} })).rejects.toThrow(/name/);
+    await client.close();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((v) => v === MODERN_REVISION)).toBe(true);
+  });
+
   it('lets one client alternate between the two replicas with no session anywhere', async () => {
     const urls = workerUrls(env);
     expect(urls.length).toBeGreaterThanOrEqual(2);
@@ -55,13 +71,15 @@ describe('worker HTTP', () => {
       url.host = target.host;
       return fetch(url, init);
     };
-    const client = await mcpClient(urls[0]!, token, rotating);
-    for (let i = 0; i < 6; i++) {
-      const res = await client.callTool({ name: 'whoami', arguments: {} });
-      expect(res.structuredContent).toMatchObject({ username: 'oidc:alice' });
+    for (const era of ['legacy', 'modern'] as Era[]) {
+      const client = await mcpClient(urls[0]!, token, rotating, era);
+      for (let i = 0; i < 6; i++) {
+        const res = await client.callTool({ name: 'whoami', arguments: {} });
+        expect(res.structuredContent).toMatchObject({ username: 'oidc:alice' });
+      }
+      expect((await client.listTools()).tools.length).toBe(26);
+      await client.close();
     }
-    expect((await client.listTools()).tools.length).toBe(26);
-    await client.close();
     const ports = new Set(urls.map((u) => new URL(u).port));
     for (const p of ports) expect(served.filter((s) => s === p).length).toBeGreaterThanOrEqual(3);
   });

@@ -75,6 +75,15 @@ describe('HTTP authentication (bearer clusters)', () => {
     await w.close();
   });
 
+  it('answers an apiserver 401 with HTTP 401 on the 2026-07-28 revision too', async () => {
+    const w = await startWorker(parseWorkerConfig({ clusters: [{ name: 'c', server: api.url, identity: 'bearer' }] }));
+    const client = new Client({ name: 't', version: '0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(w.url), { requestInit: { headers: { authorization: 'Bearer goes-stale' } } }));
+    await expect(client.callTool({ name: 'pods_get', arguments: { name: 'p' } })).rejects.toThrow(/invalid_token/);
+    await client.close();
+    await w.close();
+  });
+
   it('serves tools/list to an SDK client with a valid token', async () => {
     const w = await startWorker(parseWorkerConfig({ clusters: [{ name: 'c', server: api.url, identity: 'bearer' }] }));
     const client = new Client({ name: 't', version: '0' });

@@ -145,8 +145,9 @@ describe('every tool as alice (cluster-admin through oidc:k8s-admins)', () => {
   it('cluster_health reports apiserver, nodes, pods and warnings', async () => {
     const { res, text } = await call(alice, 'cluster_health');
     expect(res.structuredContent).toMatchObject({ apiserverReady: true });
+    expect((res.structuredContent as { warnings: number }).warnings).toBeGreaterThan(0);
     expect(text).toMatch(/nodes: \d+\/\d+ Ready/);
-    expect(text).toContain('ItProbe');
+    expect(text).toMatch(/recent warning events:\nTYPE\s+REASON/);
   });
 
   it('helm tools decode releases from their secrets', async () => {

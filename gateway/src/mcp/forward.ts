@@ -1,4 +1,4 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { createProxyMiddleware, responseInterceptor, type RequestHandler } from 'http-proxy-middleware';
 import type { Logger } from '@kmg/shared/logger';
@@ -36,6 +36,9 @@ export interface ForwardState {
   /** The gateway has committed the client response to SSE (headers sent). */
   upgraded?: boolean;
   jsonRpcId?: string | number | null;
+  closeWatched?: boolean;
+  activeProxyReq?: ClientRequest;
+  proxyRes?: IncomingMessage;
 }
 
 type Req = Request & { kmg?: ForwardState };
@@ -79,10 +82,17 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
       proxyReq.setHeader('content-length', s.body.length);
       proxyReq.write(s.body);
     }
-    // A client that goes away aborts the worker's request (and with it the apiserver call).
-    res.once('close', () => {
-      if (!res.writableFinished) proxyReq.destroy();
-    });
+    // A client that goes away aborts the worker's request (and with it the apiserver call). One listener per
+    // response for both directions: proxyRes is set once the worker answers.
+    if (!s.closeWatched) {
+      s.closeWatched = true;
+      res.once('close', () => {
+        if (res.writableFinished) return;
+        s.activeProxyReq?.destroy();
+        s.proxyRes?.destroy();
+      });
+    }
+    s.activeProxyReq = proxyReq;
     if (s.upgradeToSse && !s.upgraded) startUpgradeTimer(s, proxyReq, res);
   };
 
@@ -103,12 +113,13 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
       r.once('end', stop);
       r.once('close', stop);
     });
-    proxyReq.once('close', () => (!s.upgraded || res.writableEnded) && clearTimeout(timer));
-    res.once('close', stop);
+    proxyReq.once('close', () => (!s.upgraded || res.writableEnded || res.destroyed) && stop());
+    proxyReq.once('error', stop);
   };
 
   const onResponseStart = (proxyRes: IncomingMessage, req: IncomingMessage) => {
     const s = state(req);
+    s.proxyRes = proxyRes;
     delete proxyRes.headers['mcp-session-id'];
     for (const [k, v] of Object.entries(s.responseHeaders ?? {})) proxyRes.headers[k.toLowerCase()] = v;
     s.onResponse?.(proxyRes.statusCode ?? 502);
@@ -145,7 +156,10 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
     response.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'no worker for this cluster could be reached' } }));
   };
 
+  // Keep-alive connections to workers (http-proxy opens a new one per request without an agent).
+  const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, keepAliveMsecs: 15_000 });
   const common = {
+    agent,
     changeOrigin: true,
     xfwd: false,
     logger: hpmLogger,
@@ -163,9 +177,6 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
         s.tap = tapResponse(proxyRes, res, s.keepAliveMs);
         // Send the worker's headers at once: an SSE client waiting on a slow first event must see the stream open.
         if (String(proxyRes.headers['content-type'] ?? '').includes('text/event-stream')) setImmediate(() => !res.headersSent && res.flushHeaders());
-        res.once('close', () => {
-          if (!res.writableFinished) proxyRes.destroy();
-        });
       },
       error: onError(() => stream),
     },
@@ -197,9 +208,6 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
         onResponseStart(proxyRes, req);
         const s = state(req);
         s.tap = tapResponse(proxyRes, res, s.keepAliveMs);
-        res.once('close', () => {
-          if (!res.writableFinished) proxyRes.destroy();
-        });
         const ct = String(proxyRes.headers['content-type'] ?? '');
         if (!s.upgraded) {
           const headers = { ...proxyRes.headers };

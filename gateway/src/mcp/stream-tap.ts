@@ -37,7 +37,7 @@ export function tapResponse(proxyRes: IncomingMessage, res: ServerResponse, keep
   timer.unref();
   const stop = () => clearInterval(timer);
   proxyRes.on('end', stop);
+  // proxyRes is destroyed when the client leaves (forward.ts), which ends the timer too.
   proxyRes.on('close', stop);
-  res.on('close', stop);
   return result;
 }

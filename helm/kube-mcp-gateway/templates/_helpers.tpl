@@ -178,7 +178,25 @@ capabilities:
 {{- $clusters = append $clusters $c -}}
 {{- end -}}
 {{- $cfg := dict "host" "0.0.0.0" "port" (int $root.Values.workerService.port) "allowedHosts" $hosts "clusters" $clusters "logLevel" $root.Values.logLevel -}}
-{{- if .pool.assertion -}}{{- $_ := set $cfg "assertion" .pool.assertion -}}{{- end -}}
+{{- if .pool.assertion -}}
+{{- $_ := set $cfg "assertion" .pool.assertion -}}
+{{- else if include "kmg.poolImpersonates" (dict "pool" .pool) -}}
+{{- /* Default: trust this release's gateway — its public URL as issuer, the org cluster's audience, and its
+     identity JWKS fetched in-cluster from the gateway Service. */ -}}
+{{- $poolName := .name -}}
+{{- $ref := dict -}}
+{{- range $root.Values.orgs -}}
+{{- $org := . -}}
+{{- range .clusters -}}
+{{- if and (eq .workerPool $poolName) (not $ref.org) -}}
+{{- $_ := set $ref "org" $org.name -}}
+{{- $_ := set $ref "audience" (default "kubernetes" .audience) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $jwks := printf "http://%s.%s.svc:%d/orgs/%s/mcp/identity/jwks.json" (include "kmg.gateway.fullname" $root) $root.Release.Namespace (int $root.Values.gateway.service.port) $ref.org -}}
+{{- $_ := set $cfg "assertion" (dict "issuer" (trimSuffix "/" $root.Values.publicUrl) "audience" $ref.audience "jwksUrl" $jwks) -}}
+{{- end -}}
 {{- if .pool.byteBudget -}}{{- $_ := set $cfg "byteBudget" .pool.byteBudget -}}{{- end -}}
 {{- $_ := set $cfg "ops" (dict "shutdown" (default $root.Values.gateway.shutdown .pool.shutdown)) -}}
 {{- toYaml (mergeOverwrite $cfg (deepCopy (default dict .pool.config))) -}}

@@ -1,8 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { loadStackEnv } from '../stack/env.js';
 import { ensureHelm } from './helm-binary.js';
 import { chartDir, repoRoot } from './paths.js';
@@ -165,6 +167,24 @@ describe('Helm chart', () => {
     expect(one('impersonation', 'ServiceAccount', 'kmg-kube-mcp-gateway-worker-legacy').automountServiceAccountToken).toBe(true);
     expect(find('minimal', 'ClusterRole')).toHaveLength(0);
     expect(podSpec(one('minimal', 'Deployment', 'kmg-kube-mcp-gateway-worker-default')).automountServiceAccountToken).toBe(false);
+  });
+
+  it('makes impersonating workers trust this release\'s gateway by default (issuer, audience, in-cluster JWKS)', async () => {
+    // Lists replace lists in Helm values, so restate both cluster lists with identity impersonation.
+    const overlay = path.join(mkdtempSync(path.join(tmpdir(), 'kmg-helm-')), 'impersonate.yaml');
+    writeFileSync(overlay, stringify({
+      orgs: [{ name: 'acme', keycloak: { issuer: 'https://sso.example.com/realms/acme', clientSecretKey: 'acme-client-secret' }, clusters: [{ name: 'local', workerPool: 'default', identity: 'impersonation' }] }],
+      workerPools: { default: { clusters: [{ name: 'local', identity: 'impersonation' }] } },
+    }));
+    const docs = objects(await template(VALUE_SETS.minimal, ['-f', overlay]));
+    const cm = docs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kmg-kube-mcp-gateway-worker-default')!;
+    const { parseWorkerConfig } = await import('@kmg/worker/config');
+    const worker = parseWorkerConfig(objects(cm.data!['worker.yaml']!)[0]);
+    expect(worker.assertion).toEqual({ issuer: 'https://mcp.example.com', audience: 'kubernetes', jwksUrl: 'http://kmg-kube-mcp-gateway-gateway.default.svc:80/orgs/acme/mcp/identity/jwks.json' });
+    expect(worker.clusters[0]).toMatchObject({ identity: 'impersonation', server: 'https://kubernetes.default.svc', serviceAccountTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+    // The gateway gets its signing key from the Secret.
+    const gw = docs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kmg-kube-mcp-gateway-gateway')!;
+    expect(JSON.stringify(gw.spec)).toContain('identity-signing-key.pem');
   });
 
   it('admits traffic to workers only from the gateway pods', () => {

@@ -6,7 +6,8 @@ import type { KvStore } from '../store/kv.js';
 
 /**
  * What /readyz checks on a gateway: the store (Redis) answers, each org's Keycloak serves its
- * discovery document, and each cluster has at least one worker answering /healthz.
+ * discovery document (reported as "degraded", not unready), and each cluster has at least one worker
+ * answering /healthz.
  */
 export function gatewayReadinessChecks(config: GatewayConfig, store: Pick<KvStore, 'ping'>): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [];
@@ -20,10 +21,14 @@ export function gatewayReadinessChecks(config: GatewayConfig, store: Pick<KvStor
   for (const [issuer, caFile] of issuers) {
     const agent = caFile ? new HttpsAgent({ ca: readFileSync(caFile, 'utf8'), keepAlive: true }) : undefined;
     checks.push(
-      agentHttpCheck(`keycloak:${new URL(issuer).host}${new URL(issuer).pathname}`, new URL(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`), {
-        ...(agent ? { agent } : {}),
-        accept: (s) => s >= 200 && s < 300,
-      }),
+      {
+        ...agentHttpCheck(`keycloak:${new URL(issuer).host}${new URL(issuer).pathname}`, new URL(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`), {
+          ...(agent ? { agent } : {}),
+          accept: (s) => s >= 200 && s < 300,
+        }),
+        // Reported, not fatal: every replica shares Keycloak, and cached exchanges keep serving without it.
+        critical: false,
+      },
     );
   }
 

@@ -30,14 +30,15 @@ describe('audit records', () => {
     expect(rec).toMatchObject({ requestId: 'req-00009', traceId: ctx.traceId });
   });
 
-  it('appends to a file destination and reopens it after rotation', async () => {
+  it('appends to a file destination and reopens it on SIGHUP after rotation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmg-audit-'));
     const path = join(dir, 'nested', 'audit.jsonl');
     const sink = createAuditSink(auditConfigSchema.parse({ sink: 'file', path }));
     sink.write({ event: 'tool_call', tool: 'pods_list', outcome: 'ok' });
     await new Promise((r) => setTimeout(r, 50));
     renameSync(path, `${path}.1`);
-    sink.reopen();
+    // What logrotate does after moving the file.
+    process.emit('SIGHUP', 'SIGHUP');
     sink.write({ event: 'tool_call', tool: 'pods_delete', outcome: 'denied' });
     await sink.close();
     expect(JSON.parse(readFileSync(`${path}.1`, 'utf8')).tool).toBe('pods_list');

@@ -79,6 +79,18 @@ export function auditLine(record: AuditRecord, now: Date = new Date()): string {
   return `${JSON.stringify(out)}\n`;
 }
 
+/** Open file sinks: one SIGHUP listener reopens them all, so logrotate can move the files. */
+const fileSinks = new Set<AuditSink>();
+let hangupListening = false;
+function reopenOnHangup(sink: AuditSink): void {
+  fileSinks.add(sink);
+  if (hangupListening) return;
+  hangupListening = true;
+  process.on('SIGHUP', () => {
+    for (const s of fileSinks) s.reopen();
+  });
+}
+
 export function createAuditSink(config: AuditConfig, options: { onError?: (err: Error) => void } = {}): AuditSink {
   switch (config.sink) {
     case 'off':
@@ -97,15 +109,20 @@ export function createAuditSink(config: AuditConfig, options: { onError?: (err: 
       };
       let stream = open();
       const end = (s: WriteStream): Promise<void> => new Promise((resolve) => s.end(resolve));
-      return {
+      const sink: AuditSink = {
         write: (r) => void stream.write(auditLine(r)),
         reopen: () => {
           const old = stream;
           stream = open();
           void end(old);
         },
-        close: () => end(stream),
+        close: () => {
+          fileSinks.delete(sink);
+          return end(stream);
+        },
       };
+      reopenOnHangup(sink);
+      return sink;
     }
   }
 }

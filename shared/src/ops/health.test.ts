@@ -34,6 +34,15 @@ describe('readiness', () => {
     expect(body.checks.find((c) => !c.ok)).toMatchObject({ name: 'keycloak', error: 'connect ECONNREFUSED' });
   });
 
+  it('stays ready but reports "degraded" when only a non-critical check fails', async () => {
+    const base = await listen(readyzHandler({ checks: [pass('redis'), { ...fail('keycloak', 'connect ECONNREFUSED'), critical: false }] }));
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'degraded', checks: [{ name: 'redis', ok: true }, { name: 'keycloak', ok: false, critical: false }] });
+    const both = await runReadinessChecks([fail('redis', 'down'), { ...fail('keycloak', 'down'), critical: false }]);
+    expect(both.status).toBe('unready');
+  });
+
   it('times out a check that hangs, even one that ignores its abort signal', async () => {
     const hang: ReadinessCheck = { name: 'apiserver', timeoutMs: 50, check: () => new Promise(() => {}) };
     const started = Date.now();

@@ -14,6 +14,12 @@ export interface ReadinessCheck {
   check: (signal: AbortSignal) => Promise<void>;
   /** Overrides the default timeout for this check. */
   timeoutMs?: number;
+  /**
+   * Default true. A non-critical failure is reported (`status: "degraded"`) but keeps the replica ready:
+   * for a dependency every replica shares and can partly do without (Keycloak, while cached tokens serve),
+   * failing readiness everywhere would turn a partial outage into a total one.
+   */
+  critical?: boolean;
 }
 
 export interface CheckResult {
@@ -21,10 +27,11 @@ export interface CheckResult {
   ok: boolean;
   durationMs: number;
   error?: string;
+  critical?: false;
 }
 
 export interface ReadinessReport {
-  status: 'ready' | 'unready' | 'shutting down';
+  status: 'ready' | 'degraded' | 'unready' | 'shutting down';
   checks: CheckResult[];
 }
 
@@ -38,6 +45,11 @@ class CheckTimeoutError extends Error {
 }
 
 async function runOne(check: ReadinessCheck, defaultTimeoutMs: number): Promise<CheckResult> {
+  const result = await runOneCheck(check, defaultTimeoutMs);
+  return check.critical === false ? { ...result, critical: false } : result;
+}
+
+async function runOneCheck(check: ReadinessCheck, defaultTimeoutMs: number): Promise<CheckResult> {
   const timeoutMs = check.timeoutMs ?? defaultTimeoutMs;
   const controller = new AbortController();
   const started = performance.now();
@@ -71,7 +83,8 @@ function describeError(err: unknown): string {
 
 export async function runReadinessChecks(checks: readonly ReadinessCheck[], defaultTimeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<ReadinessReport> {
   const results = await Promise.all(checks.map((c) => runOne(c, defaultTimeoutMs)));
-  return { status: results.every((r) => r.ok) ? 'ready' : 'unready', checks: results };
+  const status = results.some((r) => !r.ok && r.critical !== false) ? 'unready' : results.some((r) => !r.ok) ? 'degraded' : 'ready';
+  return { status, checks: results };
 }
 
 export interface HealthOptions {
@@ -103,7 +116,7 @@ export function readyzHandler(options: HealthOptions) {
       (report) => {
         // Re-check: shutdown may have begun while the checks ran.
         if (options.isShuttingDown?.()) report = { status: 'shutting down', checks: report.checks };
-        sendJson(res, report.status === 'ready' ? 200 : 503, report);
+        sendJson(res, report.status === 'ready' || report.status === 'degraded' ? 200 : 503, report);
       },
       (err: unknown) => sendJson(res, 503, { status: 'unready', checks: [{ name: 'readiness', ok: false, durationMs: 0, error: describeError(err) }] }),
     );

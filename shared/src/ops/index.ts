@@ -86,7 +86,6 @@ export function createOps(options: CreateOpsOptions): Ops {
         ...(extra.signals ? { signals: extra.signals } : {}),
         ...(extra.exit ? { exit: extra.exit } : {}),
       });
-      if (auditConfig.sink === 'file') process.on('SIGHUP', () => audit.reopen());
       return shutdown;
     },
   };

@@ -92,8 +92,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const reservedPorts = new Set<number>();
 
-/** A free TCP port on 127.0.0.1 not handed out before by this process. */
-export async function freePort(): Promise<number> {
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A free TCP port on 127.0.0.1 not handed out before by this process; `preferred` when it is free. */
+export async function freePort(preferred?: number): Promise<number> {
+  if (preferred && !reservedPorts.has(preferred) && (await canListen(preferred))) {
+    reservedPorts.add(preferred);
+    return preferred;
+  }
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
       const srv = net.createServer();
@@ -132,6 +145,8 @@ export class StackContext {
     readonly component: string,
     env: Record<string, string>,
     private readonly report: (line: string) => void,
+    /** What this component contributed last time (to keep its ports stable across restarts). */
+    readonly previous: Record<string, string> = {},
   ) {
     this.env = { ...env };
     mkdirSync(paths.logsDir, { recursive: true });
@@ -164,8 +179,12 @@ export class StackContext {
     throw new ComponentError(this.component, message, this.logFile, { cause });
   }
 
-  freePort(): Promise<number> {
-    return freePort();
+  /** A free loopback port; the port of `previous[key]` (a URL or a number) when that one is still free. */
+  freePort(previousKey?: string): Promise<number> {
+    const prev = previousKey ? this.previous[previousKey] : undefined;
+    let preferred: number | undefined;
+    if (prev) preferred = /^\d+$/.test(prev) ? Number(prev) : Number(URL.canParse(prev) ? new URL(prev).port : '') || undefined;
+    return freePort(preferred);
   }
 
   /** Starts a long-running process in its own process group; its pid goes to .stack/pids. */

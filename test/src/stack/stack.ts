@@ -155,6 +155,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
         const t = Date.now();
         const forced = restarted.has(c.name) || (c.dependsOn ?? []).some((d) => restarted.has(d));
         const previous = state[c.name];
+        const previousEnv = previous?.env ?? {};
         if (previous && !forced) {
           try {
             await c.check({ ...env, ...previous.env });
@@ -174,7 +175,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
         rmSync(path.join(paths.dataDir, c.name), { recursive: true, force: true });
 
         report(`${c.name}: starting`);
-        const ctx = new StackContext(paths, c.name, env, (line) => report(`${line} (+${secs(t)})`));
+        const ctx = new StackContext(paths, c.name, env, (line) => report(`${line} (+${secs(t)})`), previousEnv);
         let contributed: Record<string, string>;
         try {
           contributed = await c.up(ctx);

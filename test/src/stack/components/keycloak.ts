@@ -1,9 +1,10 @@
 // Keycloak from the Maven distribution (org.keycloak:keycloak-quarkus-dist), unpacked and built
-// (`kc.sh build`) once per version and option set in the cache, then started per run with
-// `start --optimized --import-realm` over HTTPS from a per-run home (.stack/data/keycloak) whose lib/,
-// providers/ and themes/ link to the cached dist, so runs never write into the cache.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, renameSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+// (`kc.sh build`) once per version and option set in the cache, with the realm imported once into a cached
+// H2 template; each run copies the template and starts `start --optimized` over HTTPS from a per-run home
+// (.stack/data/keycloak) whose lib/, providers/ and themes/ link to the cached dist, so runs never write
+// into the cache.
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Component, StackContext } from '../component.js';
@@ -12,7 +13,7 @@ import { requestJson } from '../http.js';
 export const KEYCLOAK_VERSION = process.env.KMG_KEYCLOAK_VERSION ?? '26.4.7';
 export const REALM = 'mcp';
 /** Build-time options baked into the cached dist (changing them triggers one rebuild). */
-const BUILD_OPTIONS = ['--db=dev-mem', '--health-enabled=true'];
+const BUILD_OPTIONS = ['--db=dev-file', '--health-enabled=true'];
 
 const realmFileSchema = z.object({
   realm: z.string(),
@@ -63,29 +64,68 @@ async function ensureTarball(ctx: StackContext): Promise<string> {
   return tarball;
 }
 
-/** Unpacked and built dist in the cache; returns its home directory. */
+const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
+
+/** Unpacked and built (`kc.sh build`) dist, one directory per option set so a rebuild never touches a dist in use. */
 async function ensureDist(ctx: StackContext): Promise<string> {
-  const base = ctx.cacheDir('keycloak', KEYCLOAK_VERSION);
-  const home = path.join(base, `keycloak-${KEYCLOAK_VERSION}`);
-  if (!existsSync(path.join(home, 'bin', 'kc.sh'))) {
-    const tarball = await ensureTarball(ctx);
-    ctx.progress('unpacking the distribution into the cache');
-    const tmp = path.join(base, `unpack-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    await ctx.run('tar', ['xzf', tarball, '-C', tmp]);
-    rmSync(home, { recursive: true, force: true });
-    renameSync(path.join(tmp, `keycloak-${KEYCLOAK_VERSION}`), home);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  const marker = path.join(base, 'build-options');
   const wanted = BUILD_OPTIONS.join(' ');
-  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== wanted) {
-    ctx.progress(`kc.sh build ${wanted} (once per option set; slow)`);
-    await ctx.run(path.join(home, 'bin', 'kc.sh'), ['build', ...BUILD_OPTIONS], { env: javaEnv() });
-    writeFileSync(marker, wanted);
-  }
+  const base = ctx.cacheDir('keycloak', KEYCLOAK_VERSION);
+  const home = path.join(base, `dist-${sha(wanted)}`, `keycloak-${KEYCLOAK_VERSION}`);
+  const marker = path.join(home, '.kmg-built');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return home;
+  const tarball = await ensureTarball(ctx);
+  ctx.progress(`unpacking the distribution and running kc.sh build ${wanted} (once per option set; slow)`);
+  const tmp = path.join(base, `unpack-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await ctx.run('tar', ['xzf', tarball, '-C', tmp]);
+  const unpacked = path.join(tmp, `keycloak-${KEYCLOAK_VERSION}`);
+  await ctx.run(path.join(unpacked, 'bin', 'kc.sh'), ['build', ...BUILD_OPTIONS], { env: javaEnv() });
+  writeFileSync(path.join(unpacked, '.kmg-built'), wanted);
+  rmSync(path.dirname(home), { recursive: true, force: true });
+  mkdirSync(path.dirname(home), { recursive: true });
+  renameSync(unpacked, home);
+  rmSync(tmp, { recursive: true, force: true });
   return home;
+}
+
+/** A Keycloak home of our own: conf/ and data/ are real, lib/ providers/ themes/ link to the cached dist. */
+function makeHome(home: string, dist: string): void {
+  mkdirSync(path.join(home, 'conf'), { recursive: true });
+  mkdirSync(path.join(home, 'data'), { recursive: true });
+  copyFileSync(path.join(dist, 'conf', 'keycloak.conf'), path.join(home, 'conf', 'keycloak.conf'));
+  for (const d of ['lib', 'providers', 'themes']) symlinkSync(path.join(dist, d), path.join(home, d));
+}
+
+function homeArgs(home: string): string[] {
+  return [`-Dkc.home.dir=${home}`, `-Djboss.server.config.dir=${path.join(home, 'conf')}`];
+}
+
+/**
+ * H2 database with the schema, the master realm and the project's realm already in it, made once per
+ * (version, build options, realm file) with `kc.sh import`; each run starts from a copy, which skips
+ * Keycloak's schema migration and realm import (most of its start time).
+ */
+async function ensureDatabaseTemplate(ctx: StackContext, dist: string): Promise<string> {
+  const realmJson = readFileSync(realmFile(ctx.paths.repoRoot), 'utf8');
+  const key = sha(`${KEYCLOAK_VERSION} ${BUILD_OPTIONS.join(' ')} ${realmJson}`);
+  const base = ctx.cacheDir('keycloak', KEYCLOAK_VERSION);
+  const template = path.join(base, `db-${key}`);
+  if (existsSync(path.join(template, 'h2'))) return path.join(template, 'h2');
+  ctx.progress('importing the realm into a cached database template (once per realm file)');
+  const home = path.join(base, `db-build-${process.pid}`);
+  rmSync(home, { recursive: true, force: true });
+  makeHome(home, dist);
+  await ctx.run(path.join(dist, 'bin', 'kc.sh'), [
+    'import', '--optimized', `--file=${realmFile(ctx.paths.repoRoot)}`, ...homeArgs(home),
+    // The import briefly opens the management interface (default 0.0.0.0:9000): keep it on a free loopback port.
+    `--http-management-port=${await ctx.freePort()}`, '-Dkc.http-host=127.0.0.1', '-Dquarkus.management.host=127.0.0.1',
+  ], { cwd: home, env: javaEnv() });
+  if (!existsSync(path.join(home, 'data', 'h2'))) ctx.fail(`kc.sh import left no database in ${home}/data/h2`);
+  mkdirSync(template, { recursive: true });
+  renameSync(path.join(home, 'data', 'h2'), path.join(template, 'h2'));
+  rmSync(home, { recursive: true, force: true });
+  return path.join(template, 'h2');
 }
 
 function javaEnv(): Record<string, string | undefined> {
@@ -100,20 +140,17 @@ export const keycloak: Component = {
   dependsOn: ['pki'],
   async up(ctx) {
     const dist = await ensureDist(ctx);
+    const template = await ensureDatabaseTemplate(ctx, dist);
     const home = ctx.dataDir();
-    mkdirSync(path.join(home, 'conf'), { recursive: true });
-    mkdirSync(path.join(home, 'data', 'import'), { recursive: true });
-    copyFileSync(path.join(dist, 'conf', 'keycloak.conf'), path.join(home, 'conf', 'keycloak.conf'));
-    for (const d of ['lib', 'providers', 'themes']) symlinkSync(path.join(dist, d), path.join(home, d));
-    copyFileSync(realmFile(ctx.paths.repoRoot), path.join(home, 'data', 'import', 'mcp-realm.json'));
+    makeHome(home, dist);
+    cpSync(template, path.join(home, 'data', 'h2'), { recursive: true });
 
-    const port = await ctx.freePort();
-    const mgmtPort = await ctx.freePort();
+    const port = await ctx.freePort('KEYCLOAK_URL');
+    const mgmtPort = await ctx.freePort('KEYCLOAK_MANAGEMENT_PORT');
     const url = `https://localhost:${port}`;
     const adminPassword = randomBytes(12).toString('hex');
     const proc = ctx.spawn(path.join(dist, 'bin', 'kc.sh'), [
-      'start', '--optimized', '--import-realm', '--cache=local',
-      `-Dkc.home.dir=${home}`, `-Djboss.server.config.dir=${path.join(home, 'conf')}`,
+      'start', '--optimized', '--cache=local', ...homeArgs(home),
       '--http-enabled=false', '--http-host=127.0.0.1',
       `--https-port=${port}`,
       `--https-certificate-file=${ctx.env.STACK_SERVER_CERT_FILE}`,
@@ -132,7 +169,7 @@ export const keycloak: Component = {
       KEYCLOAK_ADMIN_PASSWORD: adminPassword,
       ...realmCredentials(ctx.paths.repoRoot),
     };
-    ctx.progress(`starting on ${url} (first start initialises its database; a few minutes on a busy 2-core machine)`);
+    ctx.progress(`starting on ${url} (tens of seconds, minutes on a busy 2-core machine)`);
     await ctx.waitFor('the realm discovery document', async () => {
       await discovery({ ...ctx.env, ...env });
       return true;

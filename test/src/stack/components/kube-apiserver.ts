@@ -52,7 +52,7 @@ export const kubeApiserver: Component = {
     const dir = ctx.dataDir();
     const authFile = path.join(dir, 'authentication-config.yaml');
     writeFileSync(authFile, authenticationConfig(env));
-    const port = await ctx.freePort();
+    const port = await ctx.freePort('KUBE_APISERVER_URL');
     const server = `https://127.0.0.1:${port}`;
     const kubeconfig = path.join(dir, 'admin.kubeconfig');
     writeFileSync(kubeconfig, adminKubeconfig(server, env));

@@ -64,7 +64,7 @@ export const kwok: Component = {
     mkdirSync(execDir, { recursive: true });
     writeFileSync(path.join(execDir, 'hello.txt'), 'hello from a kwok container\n');
 
-    const port = await ctx.freePort();
+    const port = await ctx.freePort('KWOK_URL');
     const env = ctx.env;
     const docs: unknown[] = [
       {

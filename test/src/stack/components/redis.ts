@@ -79,7 +79,7 @@ export async function startStandaloneRedis(opts: { dir: string; aof?: boolean; p
 export const redis: Component = {
   name: 'redis',
   async up(ctx: StackContext) {
-    const port = await ctx.freePort();
+    const port = await ctx.freePort('REDIS_PORT');
     const dir = ctx.dataDir();
     // KMG_REDIS_AOF=1 runs the shared Redis with AOF (restart without losing grants).
     const aof = process.env.KMG_REDIS_AOF === '1';

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Site } from '../http/sites.js';
 import { publicCors } from '../http/cors.js';
+import { resourceServerMetadata } from '../auth/resource-server.js';
 
 /** RFC 8414 authorization-server metadata for a site. */
 export function authorizationServerMetadata(site: Site): Record<string, unknown> {
@@ -53,6 +54,12 @@ export function wellKnownRouter(sites: Site[]): Router {
   const router = Router();
   router.use('/.well-known', publicCors(['GET']));
   for (const site of sites) {
+    // Resource-server orgs (MCP path): clients log in at Keycloak itself, so the metadata names it.
+    if (site.org.mode === 'resource-server' && site.org.resourceServer) {
+      router.get(`/.well-known/oauth-protected-resource${site.base}/mcp`, json(resourceServerMetadata(site.mcpUrl, site.org.resourceServer)));
+      if (site.base === '') router.get('/.well-known/oauth-protected-resource', json(resourceServerMetadata(site.mcpUrl, site.org.resourceServer)));
+      continue;
+    }
     if (!site.org.oauth) continue;
     if (site.base) router.use(`${site.base}/.well-known`, publicCors(['GET']));
     const as = json(authorizationServerMetadata(site));

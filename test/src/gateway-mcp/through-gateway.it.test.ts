@@ -89,6 +89,12 @@ describe('authentication at the MCP URL', () => {
     expect(res.headers.get('www-authenticate')).toContain(`resource_metadata="${a.base}/.well-known/oauth-protected-resource/orgs/rs/mcp"`);
   });
 
+  it('publishes protected-resource metadata naming Keycloak for a resource-server org', async () => {
+    const res = await fetch(`${a.base}/.well-known/oauth-protected-resource/orgs/rs/mcp`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ resource: a.mcpUrl('rs'), authorization_servers: [env.KEYCLOAK_ISSUER] });
+  });
+
   it('answers a tampered Keycloak token with 401 invalid_token', async () => {
     const [h, p] = tokens.alice.split('.');
     const res = await fetch(a.mcpUrl('rs'), {

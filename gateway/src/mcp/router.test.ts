@@ -270,6 +270,18 @@ describe('MCP path through the gateway', () => {
       expect(after.status).toBe(404);
     });
 
+    it('holds a GET stream for the session owner and ends it when the session is deleted', async () => {
+      const init = await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+      const sid = init.headers['mcp-session-id'] as string;
+      const stream = request(app).get('/orgs/acme/mcp').set('authorization', 'Bearer alice-rw').set('mcp-session-id', sid).set('accept', 'text/event-stream');
+      setTimeout(() => void request(app).delete('/orgs/acme/mcp').set('authorization', 'Bearer alice-rw').set('mcp-session-id', sid).then(() => undefined), 300);
+      const res = await stream;
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toContain('text/event-stream');
+      const theirs = await request(app).get('/orgs/acme/mcp').set('authorization', 'Bearer bob-rw').set('mcp-session-id', sid);
+      expect(theirs.status).toBe(404);
+    });
+
     it('serves a 2026-07-28 request without a session and mints none', async () => {
       const res = await post('alice-rw', { jsonrpc: '2.0', id: 5, method: 'tools/list', params: { _meta: {} } })
         .set('mcp-protocol-version', '2026-07-28')

@@ -130,6 +130,8 @@ export async function startDev(env: NodeJS.ProcessEnv = process.env): Promise<De
     workerUrls.push(`http://${LOOPBACK}:${wport}/mcp`);
   }
   const stopWorkers = () => workers.forEach((w) => w.exitCode === null && w.kill('SIGTERM'));
+  // Workers never outlive this process, however it ends.
+  process.once('exit', stopWorkers);
   try {
     await Promise.all(workerUrls.map((u, i) => waitHealthy(u.replace(/\/mcp$/, '/healthz'), workers[i]!, 30_000)));
   } catch (err) {

@@ -218,9 +218,12 @@ export async function down(opts: StackOptions = {}): Promise<void> {
   const { paths, report, stateFile, envFile } = resolve(opts);
   await withLock(paths, report, async () => {
     rmSync(envFile, { force: true });
+    // Last started first, one component at a time: the apiserver exits promptly while etcd is still there.
     const records = readPids(paths).reverse();
-    await stopRecords(records, report);
-    for (const name of records.map((r) => r.component).filter(uniq)) report(`${name}: stopped`);
+    for (const name of records.map((r) => r.component).filter(uniq)) {
+      await stopRecords(records.filter((r) => r.component === name), report);
+      report(`${name}: stopped`);
+    }
     rmSync(paths.pidsFile, { force: true });
     rmSync(stateFile, { force: true });
     rmSync(paths.dataDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import type { ClusterConfig, WorkerConfig } from './config.js';
 import type { Identity } from './identity/types.js';
 import type { ClientFactory } from './k8s/clients.js';
 import type { DiscoveryCache } from './k8s/discovery.js';
-import { KubeUnauthorizedError, toolErrorText, ToolRefusal } from './k8s/errors.js';
+import { KubeApiError, KubeUnauthorizedError, toolErrorText, ToolRefusal } from './k8s/errors.js';
 import { applyByteBudget } from './output/budget.js';
 import { toYaml } from './output/format.js';
 import { maskSecrets } from './output/mask.js';
@@ -117,7 +117,8 @@ export async function callTool(deps: ServerDeps, state: RequestState, tool: AnyT
     endMetric?.(out.isError ? 'error' : 'ok');
     return render(out, deps.config.byteBudget);
   } catch (err) {
-    endMetric?.(err instanceof ToolRefusal ? 'denied' : 'error');
+    // Refused by policy or by the cluster's RBAC (403) = denied; anything else = error.
+    endMetric?.(err instanceof ToolRefusal || (err instanceof KubeApiError && err.status === 403) ? 'denied' : 'error');
     if (err instanceof KubeUnauthorizedError) state.unauthorizedCluster = err.cluster;
     const text = toolErrorText(err);
     const level = err instanceof ToolRefusal || (err as { name?: string }).name?.startsWith('Kube') || (err as { name?: string }).name === 'ClusterUnreachableError' ? 'info' : 'error';

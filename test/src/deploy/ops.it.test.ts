@@ -148,6 +148,17 @@ describe('operations of the running processes', () => {
     expect(wk).toMatch(/kmg_tool_calls_total\{service="worker",tool="namespaces_list",outcome="ok"\} [1-9]/);
   });
 
+  it('counts a call the cluster RBAC refuses as denied', async () => {
+    const bob = (await userToken(env, 'bob')).access_token;
+    const { client } = await sdkClient(`${base}/orgs/ops/mcp`, bob);
+    const refused = await client.callTool({ name: 'pods_delete', arguments: { namespace: 'default', name: 'kmg-ops-no-such-pod' } });
+    await client.close();
+    expect(refused.isError).toBe(true);
+    expect(JSON.stringify(refused.content)).toMatch(/[Ff]orbidden/);
+    const wk = await (await fetch(workers.urls[0]!.replace(/\/mcp$/, '/metrics'))).text();
+    expect(wk).toMatch(/kmg_tool_calls_total\{service="worker",tool="pods_delete",outcome="denied"\} 1/);
+  });
+
   it('writes an audit line per tool call to its own destination, without the token', async () => {
     await waitFor('audit line', async () => readFileSync(auditFile, 'utf8').includes('namespaces_list'), 10_000);
     const lines = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -244,5 +244,13 @@ describe('Helm chart against a real kube-apiserver', () => {
     // The apiserver accepted (and admitted) every object.
     expect(stdout.trim().split('\n')).toHaveLength(manifests.length);
   });
-});
 
+  it('prints the MCP URL of each org after install (NOTES.txt)', async () => {
+    const stack = loadStackEnv();
+    const { stdout } = await run(helm, ['install', 'kmg', chartDir, '--dry-run=client', '--kubeconfig', stack.KUBECONFIG_ADMIN, '--namespace', 'default', '-f', VALUE_SETS['two-orgs'], '--set', 'metrics.serviceMonitor.enabled=false'], { maxBuffer: 16 * 1024 * 1024 });
+    const notes = stdout.slice(stdout.indexOf('NOTES:'));
+    expect(notes).toContain('acme: https://mcp.example.com/orgs/acme/mcp');
+    expect(notes).toContain('globex: https://mcp.example.com/orgs/globex/mcp');
+    expect(notes).toContain('https://mcp.example.com/orgs/<org>/callback');
+  });
+});

@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   // SIGTERM: unready, stop accepting, let in-flight calls and streams finish (ops.shutdown.timeoutSeconds), exit 0.
-  ops.handleShutdown([server], { onClose: [() => store.close()] });
+  const metricsServer = ops.listenMetrics(config.listen.host);
+  ops.handleShutdown([server, ...(metricsServer ? [metricsServer] : [])], { onClose: [() => store.close()] });
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/main.js')) void main();

@@ -56,7 +56,8 @@ async function main(): Promise<void> {
     logger.info({ url: `http://${config.host}:${port}/mcp`, clusters: config.clusters.map((c) => c.name) }, 'worker listening');
   });
   // SIGTERM: unready, stop accepting, let in-flight tool calls finish (ops.shutdown.timeoutSeconds), exit 0.
-  ops.handleShutdown([server], { onClose: [() => handler.close()] });
+  const metricsServer = ops.listenMetrics(config.host);
+  ops.handleShutdown([server, ...(metricsServer ? [metricsServer] : [])], { onClose: [() => handler.close()] });
 }
 
 void main();

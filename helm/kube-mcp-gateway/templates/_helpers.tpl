@@ -151,7 +151,7 @@ capabilities:
 {{- $_ := set $cfg "identityAssertion" (dict "signingKeyFile" "/etc/kmg/keys/identity-signing-key.pem") -}}
 {{- end -}}
 {{- $_ := set $cfg "audit" (dict "destination" .Values.gateway.audit.destination) -}}
-{{- $_ := set $cfg "ops" (dict "shutdown" .Values.gateway.shutdown) -}}
+{{- $_ := set $cfg "ops" (dict "shutdown" .Values.gateway.shutdown "metrics" (dict "port" (int .Values.metrics.port))) -}}
 {{- toYaml (mergeOverwrite $cfg (deepCopy (default dict .Values.gateway.config))) -}}
 {{- end -}}
 
@@ -198,6 +198,6 @@ capabilities:
 {{- $_ := set $cfg "assertion" (dict "issuer" (trimSuffix "/" $root.Values.publicUrl) "audience" $ref.audience "jwksUrl" $jwks) -}}
 {{- end -}}
 {{- if .pool.byteBudget -}}{{- $_ := set $cfg "byteBudget" .pool.byteBudget -}}{{- end -}}
-{{- $_ := set $cfg "ops" (dict "shutdown" (default $root.Values.gateway.shutdown .pool.shutdown)) -}}
+{{- $_ := set $cfg "ops" (dict "shutdown" (default $root.Values.gateway.shutdown .pool.shutdown) "metrics" (dict "port" (int $root.Values.metrics.port))) -}}
 {{- toYaml (mergeOverwrite $cfg (deepCopy (default dict .pool.config))) -}}
 {{- end -}}

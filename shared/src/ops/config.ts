@@ -24,6 +24,8 @@ export const opsConfigSchema = z.object({
       enabled: z.boolean().default(true).describe('Serve Prometheus metrics on /metrics'),
       /** Node.js process metrics (heap, event loop lag, GC) beside the application series. */
       processMetrics: z.boolean().default(true).describe('Include Node.js process metrics'),
+      /** Serve /metrics on this port only (not on the main port), e.g. so an Ingress never exposes it. */
+      port: z.coerce.number().int().min(0).max(65535).optional().describe('Serve /metrics on this separate port instead of the main one'),
     })
     .prefault({}),
 });

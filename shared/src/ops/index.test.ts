@@ -69,4 +69,18 @@ describe('ops middleware', () => {
     expect(exits).toEqual([0]);
     handle.dispose();
   });
+
+  it('serves /metrics only on its own port when ops.metrics.port is set', async () => {
+    const base = await app(() => true, { metrics: { processMetrics: false, port: 0 } });
+    // The main port passes /metrics through to the app (which answers its own JSON), not the registry.
+    expect(await (await fetch(`${base}/metrics`)).text()).not.toContain('kmg_');
+    const metricsServer = ops!.listenMetrics('127.0.0.1')!;
+    await new Promise((r) => (metricsServer.listening ? r(undefined) : metricsServer.once('listening', r)));
+    const port = (metricsServer.address() as AddressInfo).port;
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('kmg_http_requests_total');
+    expect((await fetch(`http://127.0.0.1:${port}/mcp`)).status).toBe(404);
+    metricsServer.close();
+  });
 });

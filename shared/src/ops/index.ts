@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createAuditSink, type AuditConfig, type AuditSink } from './audit.js';
 import type { OpsConfig } from './config.js';
@@ -28,6 +28,11 @@ export interface Ops {
   isShuttingDown(): boolean;
   /** Serves the ops endpoints, then runs trace → HTTP metrics → in-flight tracking before the app. */
   middleware(): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+  /**
+   * With `ops.metrics.port` set: starts the separate metrics listener on `host` (serving /metrics and
+   * /healthz) and returns it, to be passed to handleShutdown with the main server. Otherwise undefined.
+   */
+  listenMetrics(host: string): Server | undefined;
   /** Installs SIGTERM/SIGINT handling for these servers (call once, after listen). */
   handleShutdown(servers: Server[], options?: { onClose?: Array<() => Promise<void> | void>; signals?: NodeJS.Signals[]; exit?: (code: number) => void }): GracefulShutdown;
 }
@@ -54,6 +59,8 @@ export function createOps(options: CreateOpsOptions): Ops {
   const healthz = healthzHandler();
   const readyz = readyzHandler({ checks: options.checks ?? [], defaultTimeoutMs: config.readiness.timeoutMs, isShuttingDown });
   const metricsEndpoint = config.metrics.enabled ? metricsHandler(metrics) : undefined;
+  // On a separate port, /metrics is not served on the main one.
+  const metricsOnMain = config.metrics.port === undefined ? metricsEndpoint : undefined;
   const trace = traceMiddleware();
   const http = httpMetricsMiddleware(metrics);
   const inFlight = tracker.middleware();
@@ -68,12 +75,24 @@ export function createOps(options: CreateOpsOptions): Ops {
         const path = (req.url ?? '/').split('?')[0];
         if (path === '/healthz') return healthz(req, res);
         if (path === '/readyz') return readyz(req, res);
-        if (path === '/metrics' && metricsEndpoint) return metricsEndpoint(req, res);
+        if (path === '/metrics' && metricsOnMain) return metricsOnMain(req, res);
       }
       trace(req, res, (err) => {
         if (err) return next(err);
         http(req, res, (err2) => (err2 ? next(err2) : inFlight(req, res, next)));
       });
+    },
+    listenMetrics: (host) => {
+      if (config.metrics.port === undefined || !metricsEndpoint) return undefined;
+      const server = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (req.method === 'GET' && path === '/metrics') return metricsEndpoint(req, res);
+        if (req.method === 'GET' && path === '/healthz') return healthz(req, res);
+        res.statusCode = 404;
+        res.end();
+      });
+      server.listen(config.metrics.port, host, () => logger?.info({ host, port: config.metrics.port }, 'metrics listening'));
+      return server;
     },
     handleShutdown: (servers, extra = {}) => {
       shutdown = installGracefulShutdown({

@@ -198,7 +198,12 @@ describe('Helm chart', () => {
 
   it('adds a ServiceMonitor for /metrics only when asked', () => {
     const sm = one('impersonation', 'ServiceMonitor', 'kmg-kube-mcp-gateway');
-    expect(JSON.stringify(sm.spec)).toContain('"path":"/metrics"');
+    expect(JSON.stringify(sm.spec)).toContain('"port":"metrics","path":"/metrics"');
+    // /metrics lives on its own port, which the Ingress (routing the http port) never exposes.
+    expect((readGatewayConfig('impersonation') as { ops: { metrics: { port: number } } }).ops.metrics.port).toBe(9090);
+    const svcPorts = (one('impersonation', 'Service', 'kmg-kube-mcp-gateway-gateway').spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name);
+    expect(svcPorts).toEqual(['http', 'metrics']);
+    expect(JSON.stringify(one('impersonation', 'Ingress', 'kmg-kube-mcp-gateway-gateway').spec)).toContain('"port":{"name":"http"}');
     expect(sm.metadata.labels?.release).toBe('prometheus');
     expect(find('minimal', 'ServiceMonitor')).toHaveLength(0);
   });

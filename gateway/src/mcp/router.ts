@@ -21,6 +21,7 @@ import { WorkerPool } from '../workers/pool.js';
 import { createForwarders, type ForwardState } from './forward.js';
 import { jsonRpcError, parseBody, rewriteMessages, toolCallOf, type JsonRpcMessage, type ParsedBody } from './messages.js';
 import { originAllowed, applyCors } from './origin.js';
+import { VerifiedTokenCache } from './verified-tokens.js';
 
 /** Protocol revisions with sessions and initialize; from 2026-07-28 on, every request stands alone. */
 const FIRST_STATELESS_REVISION = '2026-07-28';
@@ -66,7 +67,8 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
   signer.catch((err: unknown) => logger.error({ err }, 'identity assertion key could not be loaded'));
   const catalog = new ToolCatalog(5 * 60_000, now);
   const rsOrgs = config.orgs.filter((o) => o.mode === 'resource-server' && o.resourceServer).map((o) => ({ name: o.name, resourceServer: o.resourceServer! }));
-  const rsVerifier = new ResourceServerVerifier(rsOrgs, now);
+  // Keycloak JWTs depend only on their bytes and the clock: a repeat of a verified token skips the signature check.
+  const rsVerifier = new VerifiedTokenCache(new ResourceServerVerifier(rsOrgs, now), { now });
   const pools = new Map<string, WorkerPool>();
   for (const org of config.orgs) {
     for (const c of org.clusters) {

@@ -106,12 +106,24 @@ function homeArgs(home: string): string[] {
  * (version, build options, realm file) with `kc.sh import`; each run starts from a copy, which skips
  * Keycloak's schema migration and realm import (most of its start time).
  */
-async function ensureDatabaseTemplate(ctx: StackContext, dist: string): Promise<string> {
+interface DatabaseTemplate {
+  h2: string;
+  /** Password of the master realm's `admin`, created with the template (Keycloak only bootstraps an admin
+   *  when it creates the master realm, which with a template happens once, during the import). */
+  adminPassword: string;
+}
+
+async function ensureDatabaseTemplate(ctx: StackContext, dist: string): Promise<DatabaseTemplate> {
   const realmJson = readFileSync(realmFile(ctx.paths.repoRoot), 'utf8');
   const key = sha(`${KEYCLOAK_VERSION} ${BUILD_OPTIONS.join(' ')} ${realmJson}`);
   const base = ctx.cacheDir('keycloak', KEYCLOAK_VERSION);
   const template = path.join(base, `db-${key}`);
-  if (existsSync(path.join(template, 'h2'))) return path.join(template, 'h2');
+  const passwordFile = path.join(template, 'admin-password');
+  if (existsSync(path.join(template, 'h2')) && existsSync(passwordFile)) {
+    return { h2: path.join(template, 'h2'), adminPassword: readFileSync(passwordFile, 'utf8').trim() };
+  }
+  rmSync(template, { recursive: true, force: true });
+  const adminPassword = randomBytes(12).toString('hex');
   ctx.progress('importing the realm into a cached database template (once per realm file)');
   const home = path.join(base, `db-build-${process.pid}`);
   rmSync(home, { recursive: true, force: true });
@@ -120,12 +132,13 @@ async function ensureDatabaseTemplate(ctx: StackContext, dist: string): Promise<
     'import', '--optimized', `--file=${realmFile(ctx.paths.repoRoot)}`, ...homeArgs(home),
     // The import briefly opens the management interface (default 0.0.0.0:9000): keep it on a free loopback port.
     `--http-management-port=${await ctx.freePort()}`, '-Dkc.http-host=127.0.0.1', '-Dquarkus.management.host=127.0.0.1',
-  ], { cwd: home, env: javaEnv() });
+  ], { cwd: home, env: { ...javaEnv(), KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword } });
   if (!existsSync(path.join(home, 'data', 'h2'))) ctx.fail(`kc.sh import left no database in ${home}/data/h2`);
   mkdirSync(template, { recursive: true });
   renameSync(path.join(home, 'data', 'h2'), path.join(template, 'h2'));
+  writeFileSync(passwordFile, `${adminPassword}\n`, { mode: 0o600 });
   rmSync(home, { recursive: true, force: true });
-  return path.join(template, 'h2');
+  return { h2: path.join(template, 'h2'), adminPassword };
 }
 
 function javaEnv(): Record<string, string | undefined> {
@@ -143,12 +156,12 @@ export const keycloak: Component = {
     const template = await ensureDatabaseTemplate(ctx, dist);
     const home = ctx.dataDir();
     makeHome(home, dist);
-    cpSync(template, path.join(home, 'data', 'h2'), { recursive: true });
+    cpSync(template.h2, path.join(home, 'data', 'h2'), { recursive: true });
 
     const port = await ctx.freePort('KEYCLOAK_URL');
     const mgmtPort = await ctx.freePort('KEYCLOAK_MANAGEMENT_PORT');
     const url = `https://localhost:${port}`;
-    const adminPassword = randomBytes(12).toString('hex');
+    const adminPassword = template.adminPassword;
     const proc = ctx.spawn(path.join(dist, 'bin', 'kc.sh'), [
       'start', '--optimized', '--cache=local', ...homeArgs(home),
       '--http-enabled=false', '--http-host=127.0.0.1',

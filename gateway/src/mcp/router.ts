@@ -160,6 +160,11 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     const org = s.org;
     const sessionId = headerValue(req, 'mcp-session-id');
 
+    // A POST's rate-limit counters go to the store together with its session lookup (one round trip, not two);
+    // a POST refused for its session still counts.
+    const earlyLimit = req.method === 'POST' && sessionId !== undefined ? checkRateLimits(kv, principal, org.rateLimits, now()) : undefined;
+    earlyLimit?.catch(() => undefined);
+
     // Sessions are the gateway's: check ownership on every request that names one.
     if (sessionId !== undefined) {
       const found = await sessions.lookup(sessionId, principal, org.sessionTtlSeconds);
@@ -180,7 +185,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     const body = req.method === 'POST' && Buffer.isBuffer(req.body) ? (req.body as Buffer) : undefined;
     const parsed = body ? parseBody(body) : null;
 
-    const limited = await checkRateLimits(kv, principal, org.rateLimits, now());
+    const limited = await (earlyLimit ?? checkRateLimits(kv, principal, org.rateLimits, now()));
     if (limited.limited) {
       auditCalls(parsed, { org: org.name, principal, cluster: cluster.name, requestId, started: now() }, 'rate_limited', 429);
       res.setHeader('Retry-After', String(limited.retryAfterSeconds));

@@ -13,11 +13,12 @@ export async function checkRateLimits(kv: KvStore, principal: Principal, limits:
     ['user', principal.sub, limits.perUser],
     ['client', principal.clientId, limits.perClient],
   ];
-  for (const [who, id, rule] of checks) {
-    if (rule.requests === 0) continue;
-    const window = Math.floor(nowMs / 1000 / rule.windowSeconds);
-    const count = await kv.incr(`rl:mcp:${who}:${principal.org}:${id}:${window}`, rule.windowSeconds);
-    if (count > rule.requests) {
+  // Both counters in one round trip (concurrent commands on one connection), not one after the other.
+  const active = checks.filter(([, , rule]) => rule.requests !== 0);
+  const counts = await Promise.all(active.map(([who, id, rule]) => kv.incr(`rl:mcp:${who}:${principal.org}:${id}:${Math.floor(nowMs / 1000 / rule.windowSeconds)}`, rule.windowSeconds)));
+  for (const [i, [who, , rule]] of active.entries()) {
+    if (counts[i]! > rule.requests) {
+      const window = Math.floor(nowMs / 1000 / rule.windowSeconds);
       const retry = Math.max(1, (window + 1) * rule.windowSeconds - Math.floor(nowMs / 1000));
       return { limited: true, who, retryAfterSeconds: retry };
     }

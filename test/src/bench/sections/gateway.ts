@@ -3,7 +3,7 @@
 // across 2 gateway replicas; gateway RSS with 10,000 live sessions; Redis bytes per session.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -109,14 +109,18 @@ async function interleaved(direct: Target, via: Target, concurrency: number, per
   return { d, g };
 }
 
-function gatewayConfig(env: StackEnv, base: string, workers: string[], keyPrefix: string, encryptionKey: string): Record<string, unknown> {
+/**
+ * A production-like gateway: audit records written to a file and both rate-limit counters kept in Redis on
+ * every request (with limits high enough never to refuse a bench call), so their cost is in the figures.
+ */
+function gatewayConfig(env: StackEnv, base: string, workers: string[], keyPrefix: string, encryptionKey: string, auditFile = 'off'): Record<string, unknown> {
   const issuer = env.KEYCLOAK_ISSUER;
   return {
     publicUrl: base,
     logLevel: 'warn',
     storage: { redis: { url: env.REDIS_URL, keyPrefix } },
     encryptionKeys: [{ id: 'bench', key: encryptionKey }],
-    audit: { destination: 'off' },
+    audit: { destination: auditFile },
     orgs: [
       {
         name: 'rs',
@@ -125,18 +129,18 @@ function gatewayConfig(env: StackEnv, base: string, workers: string[], keyPrefix
         exchange: { tokenEndpoint: `${issuer}/protocol/openid-connect/token`, clientId: env.GATEWAY_CLIENT_ID, clientSecret: env.GATEWAY_CLIENT_SECRET, caFile: env.STACK_CA_FILE },
         clusters: [{ name: 'stack', workers, audience: env.KUBE_AUDIENCE }],
         policy: { readScope: 'openid', writeScope: 'openid' },
-        rateLimits: { perUser: { requests: 0 }, perClient: { requests: 0 } },
+        rateLimits: { perUser: { requests: 1_000_000_000 }, perClient: { requests: 1_000_000_000 } },
       },
     ],
   };
 }
 
-async function startGatewayProcess(env: StackEnv, workers: string[], keyPrefix: string): Promise<{ base: string; child: ChildProcess; rssMb(): number }> {
+async function startGatewayProcess(env: StackEnv, workers: string[], keyPrefix: string): Promise<{ base: string; child: ChildProcess; dir: string; rssMb(): number }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'kmg-bench-gw-'));
   const file = path.join(dir, 'gateway.yaml');
-  writeFileSync(file, stringify(gatewayConfig(env, base, workers, keyPrefix, randomBytes(32).toString('base64'))), { mode: 0o600 });
+  writeFileSync(file, stringify(gatewayConfig(env, base, workers, keyPrefix, randomBytes(32).toString('base64'), path.join(dir, 'audit.jsonl'))), { mode: 0o600 });
   const child = spawn(process.execPath, [path.join(repoRoot, 'gateway', 'dist', 'main.js'), '--config', file, '--port', String(port)], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
   const deadline = Date.now() + 30_000;
   while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) {
@@ -146,6 +150,7 @@ async function startGatewayProcess(env: StackEnv, workers: string[], keyPrefix: 
   return {
     base,
     child,
+    dir,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
   };
 }
@@ -274,6 +279,8 @@ const gatewaySection: BenchSection = {
       }
     } finally {
       gw.child.kill('SIGTERM');
+      await new Promise((r) => (gw.child.exitCode !== null ? r(undefined) : gw.child.once('exit', r)));
+      rmSync(gw.dir, { recursive: true, force: true });
     }
 
     const users = await ensureBenchUsers(env, 10);

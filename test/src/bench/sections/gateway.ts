@@ -141,7 +141,9 @@ async function startGatewayProcess(env: StackEnv, workers: string[], keyPrefix: 
   const dir = mkdtempSync(path.join(tmpdir(), 'kmg-bench-gw-'));
   const file = path.join(dir, 'gateway.yaml');
   writeFileSync(file, stringify(gatewayConfig(env, base, workers, keyPrefix, randomBytes(32).toString('base64'), path.join(dir, 'audit.jsonl'))), { mode: 0o600 });
-  const child = spawn(process.execPath, [path.join(repoRoot, 'gateway', 'dist', 'main.js'), '--config', file, '--port', String(port)], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+  // KMG_BENCH_GATEWAY_DIST: another build's dist directory, to compare two builds under the same bench.
+  const main = path.join(process.env.KMG_BENCH_GATEWAY_DIST ?? path.join(repoRoot, 'gateway', 'dist'), 'main.js');
+  const child = spawn(process.execPath, [main, '--config', file, '--port', String(port)], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
   const deadline = Date.now() + 30_000;
   while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('bench gateway did not start');

@@ -290,7 +290,7 @@ const gatewaySection: BenchSection = {
     rows.push({ metric: `Keycloak exchanges for 1,000 concurrent calls, ${users.length} users, 2 replicas`, ours: ex.exchanges, baseline: users.length, baselineName: 'users × audiences', unit: 'exchanges', target: '= users × audiences', met: ex.exchanges === users.length });
     if (ex.failures) notes.push(`${ex.failures} of ${ex.calls} calls in the exchange burst failed`);
     if (users.length < 10) notes.push(`only ${users.length} users could be used (Keycloak admin API unavailable)`);
-    notes.push('Gateway path: resource-server mode (Keycloak token in, exchange cached), one worker; direct path: the same worker with the exchanged token.');
+    notes.push('Gateway path: resource-server mode (Keycloak token in, exchange cached), audit written to a file, both rate-limit counters kept in Redis, one worker; direct path: the same worker with the exchanged token.');
     return { rows, notes, versions: { 'kube-mcp-gateway': '0.1.0' } };
   },
 };

@@ -51,3 +51,12 @@ export const apiVersionArg = z
   .string()
   .optional()
   .describe('Pin the API version, e.g. "apps/v1" or "v1". Omit to use the preferred version.');
+
+/** The arguments that address one object of any kind (get, describe, patch, delete). */
+export const objectRefArgs = {
+  cluster: clusterArg,
+  kind: kindArg,
+  apiVersion: apiVersionArg,
+  name: z.string().min(1).describe('Object name.'),
+  namespace: namespaceArg,
+};

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resourcePath } from '../../k8s/discovery.js';
-import { apiVersionArg, clusterArg, dryRunArg, kindArg, namespaceArg } from '../args.js';
+import { dryRunArg, objectRefArgs } from '../args.js';
 import { defineTool, DESTRUCTIVE, type ToolContext, type ToolOutput } from '../define.js';
 import { namespaceFor, objectRef, resolveResource } from './common.js';
 import type { ApiResource } from '../../k8s/discovery.js';
@@ -37,11 +37,7 @@ export const resourcesDelete = defineTool({
   title: 'Resources: Delete',
   description: 'Delete one object of any kind. Use dryRun to check permission and admission without deleting.',
   input: z.object({
-    cluster: clusterArg,
-    kind: kindArg,
-    apiVersion: apiVersionArg,
-    name: z.string().min(1).describe('Object name.'),
-    namespace: namespaceArg,
+    ...objectRefArgs,
     ...deleteArgs,
     dryRun: dryRunArg,
   }),

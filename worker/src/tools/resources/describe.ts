@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { age, renderColumns, slimObject } from '../../output/format.js';
-import { apiVersionArg, clusterArg, kindArg, namespaceArg } from '../args.js';
+import { objectRefArgs } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { EVENTS, getObject, resolveResource } from './common.js';
 import { resourcePath } from '../../k8s/discovery.js';
@@ -31,11 +31,7 @@ export const resourcesDescribe = defineTool({
   title: 'Resources: Describe',
   description: 'Describe one object: its YAML (normal detail, Secrets masked) followed by the events recorded about it, oldest first.',
   input: z.object({
-    cluster: clusterArg,
-    kind: kindArg,
-    apiVersion: apiVersionArg,
-    name: z.string().min(1).describe('Object name.'),
-    namespace: namespaceArg,
+    ...objectRefArgs,
   }),
   annotations: READ,
   kinds: (a) => [a.kind],

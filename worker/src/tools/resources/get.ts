@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { slimObject } from '../../output/format.js';
-import { apiVersionArg, clusterArg, formatArg, kindArg, namespaceArg } from '../args.js';
+import { formatArg, objectRefArgs } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { getObject, resolveResource } from './common.js';
 
@@ -10,11 +10,7 @@ export const resourcesGet = defineTool({
   description:
     'Get one object of any kind as YAML. Secret values are always shown as *** (keys kept) unless the cluster policy reveals that one Secret.',
   input: z.object({
-    cluster: clusterArg,
-    kind: kindArg,
-    apiVersion: apiVersionArg,
-    name: z.string().min(1).describe('Object name.'),
-    namespace: namespaceArg,
+    ...objectRefArgs,
     format: formatArg,
   }),
   annotations: READ,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resourcePath } from '../../k8s/discovery.js';
 import { slimObject } from '../../output/format.js';
-import { apiVersionArg, clusterArg, dryRunArg, kindArg, namespaceArg } from '../args.js';
+import { dryRunArg, objectRefArgs } from '../args.js';
 import { defineTool, WRITE } from '../define.js';
 import { FIELD_MANAGER } from './apply.js';
 import { namespaceFor, resolveResource, type KubeObject } from './common.js';
@@ -18,11 +18,7 @@ export const resourcesPatch = defineTool({
   description:
     'Patch one object. type "merge" (RFC 7386, default), "json" (RFC 6902 operations array) or "strategic" (Kubernetes strategic merge, built-in kinds only). Returns the patched object.',
   input: z.object({
-    cluster: clusterArg,
-    kind: kindArg,
-    apiVersion: apiVersionArg,
-    name: z.string().min(1).describe('Object name.'),
-    namespace: namespaceArg,
+    ...objectRefArgs,
     type: z.enum(['merge', 'json', 'strategic']).default('merge').describe('Patch type.'),
     patch: z
       .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))])

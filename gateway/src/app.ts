@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -13,11 +12,6 @@ import { sitesFor, type Site } from './http/sites.js';
 import { requestId } from './http/request-id.js';
 import { createOAuthServer, type OAuthServerOptions } from './oauth/index.js';
 import { mcpRouter } from './mcp/router.js';
-
-// Under load V8's default heap growth let the gateway's RSS climb to ~170-190 MB although only ~27 MB stays
-// live (10,000 sessions included): the rest was uncollected garbage. Sizing the heap for memory instead of speed
-// keeps it near 110 MB at the same measured throughput. Process-wide; set when the app module loads, before load.
-setFlagsFromString('--optimize-for-size');
 
 /** What every router gets. The MCP path (mcp/router.ts) reads sites, store, verifier and upstream. */
 export interface GatewayDeps {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { parse as parseYaml } from 'yaml';
 import { createLogger } from '@kmg/shared/logger';
 import { createOps } from '@kmg/shared/ops';
@@ -30,6 +31,10 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 async function main(): Promise<void> {
+  // Under load V8's default heap growth let the gateway's RSS climb to ~170-190 MB although only ~27 MB stays
+  // live (10,000 sessions included): the rest was uncollected garbage. Sizing the heap for memory instead of
+  // speed keeps it near 110 MB at the same measured throughput. Process-wide, so set here in the entry point only.
+  setFlagsFromString('--optimize-for-size');
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
   const path = values.config ?? process.env.GATEWAY_CONFIG;
   if (!path) {

@@ -43,9 +43,11 @@ export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server
   const validateOrigin = originValidation([...LOOPBACK_NAMES, ...deps.config.allowedOrigins]);
 
   const opsMiddleware = deps.ops?.middleware();
+  const admit = fairAdmission();
   const server = http.createServer((req, res) => {
-    if (opsMiddleware) opsMiddleware(req, res, () => route(req, res));
-    else route(req, res);
+    // The ops middleware runs at once (in-flight tracking covers queued requests too); the handler waits its turn.
+    if (opsMiddleware) opsMiddleware(req, res, () => admit(() => route(req, res)));
+    else admit(() => route(req, res));
   });
 
   function route(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -93,4 +95,29 @@ export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server
   }
 
   return { server, handler };
+}
+
+/**
+ * Starts queued request handlers in arrival order, one per event-loop turn. libuv accepts one new connection
+ * per loop turn, so a worker that handled every ready keep-alive request in the same turn (each one building an
+ * MCP server: milliseconds of CPU) let new connections wait one busy turn each: a burst of new clients (a gateway
+ * opening connections) came back one after another, hundreds of ms apart. One handler per turn keeps accepting
+ * in step with serving.
+ */
+export function fairAdmission(): (start: () => void) => void {
+  const queue: Array<() => void> = [];
+  let scheduled = false;
+  const next = (): void => {
+    const start = queue.shift();
+    if (queue.length) setImmediate(next);
+    else scheduled = false;
+    start?.();
+  };
+  return (start) => {
+    queue.push(start);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(next);
+    }
+  };
 }

@@ -60,3 +60,12 @@ export const objectRefArgs = {
   name: z.string().min(1).describe('Object name.'),
   namespace: namespaceArg,
 };
+
+/** Selectors and paging shared by the list tools that take both selectors (resources, pods, nodes). */
+export const listPageArgs = {
+  labelSelector: labelSelectorArg,
+  fieldSelector: fieldSelectorArg,
+  limit: limitArg,
+  continue: continueArg,
+  format: formatArg,
+};

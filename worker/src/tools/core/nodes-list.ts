@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clusterArg, continueArg, fieldSelectorArg, formatArg, labelSelectorArg, limitArg } from '../args.js';
+import { clusterArg, listPageArgs } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { listOutputSchema, listResource, NODES } from '../resources/common.js';
 
@@ -9,11 +9,7 @@ export const nodesList = defineTool({
   description: 'List nodes with status, roles, age and version (summary), or as YAML.',
   input: z.object({
     cluster: clusterArg,
-    labelSelector: labelSelectorArg,
-    fieldSelector: fieldSelectorArg,
-    limit: limitArg,
-    continue: continueArg,
-    format: formatArg,
+    ...listPageArgs,
   }),
   output: listOutputSchema,
   annotations: READ,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clusterArg, continueArg, fieldSelectorArg, formatArg, labelSelectorArg, limitArg, namespaceArg } from '../args.js';
+import { clusterArg, namespaceArg, listPageArgs } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { listOutputSchema, listResource, PODS } from '../resources/common.js';
 
@@ -11,11 +11,7 @@ export const podsList = defineTool({
   input: z.object({
     cluster: clusterArg,
     namespace: namespaceArg,
-    labelSelector: labelSelectorArg,
-    fieldSelector: fieldSelectorArg,
-    limit: limitArg,
-    continue: continueArg,
-    format: formatArg,
+    ...listPageArgs,
   }),
   output: listOutputSchema,
   annotations: READ,

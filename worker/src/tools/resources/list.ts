@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiVersionArg, clusterArg, continueArg, fieldSelectorArg, formatArg, kindArg, labelSelectorArg, limitArg, namespaceArg } from '../args.js';
+import { apiVersionArg, clusterArg, kindArg, namespaceArg, listPageArgs } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { listOutputSchema, listResource, resolveResource } from './common.js';
 
@@ -13,11 +13,7 @@ export const resourcesList = defineTool({
     kind: kindArg,
     apiVersion: apiVersionArg,
     namespace: namespaceArg,
-    labelSelector: labelSelectorArg,
-    fieldSelector: fieldSelectorArg,
-    limit: limitArg,
-    continue: continueArg,
-    format: formatArg,
+    ...listPageArgs,
   }),
   output: listOutputSchema,
   annotations: READ,

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createLogger } from '@kmg/shared/logger';
 import { createApp } from '@kmg/gateway/app';
-import { configSchema } from '@kmg/gateway/config/schema';
+import { configSchema, type GatewayConfig } from '@kmg/gateway/config/schema';
 import { createKvStore } from '@kmg/gateway/store/index';
 import type { KvStore } from '@kmg/gateway/store/kv';
 import { repoRoot, type StackEnv } from '../stack/env.js';
@@ -39,6 +39,24 @@ export function sharedSecrets(): Pick<GatewayOptions, 'keyPrefix' | 'encryptionK
 async function listen(server: Server | net.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return (server.address() as AddressInfo).port;
+}
+
+/** Serves a parsed config from the already-listening server, with its own store on the stack's Redis. */
+function serve(server: Server, base: string, config: GatewayConfig, env: StackEnv, keyPrefix: string): TestGateway {
+  const store = createKvStore({ redisUrl: env.REDIS_URL, keyPrefix: keyPrefix });
+  const { app } = createApp(config, { store, logger: createLogger('gateway-it', { level: 'silent' }) });
+  server.on('request', app);
+  server.requestTimeout = 0;
+  return {
+    base,
+    mcpUrl: (org) => `${base}/orgs/${org}/mcp`,
+    store,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(() => r(undefined)));
+      await store.close();
+    },
+  };
 }
 
 /**
@@ -75,20 +93,7 @@ export async function startGateway(env: StackEnv, opts: GatewayOptions): Promise
       { name: 'scoped', ...rs({ policy: { readScope: 'openid', writeScope: 'mcp:tools:write' } }) },
     ],
   });
-  const store = createKvStore({ redisUrl: env.REDIS_URL, keyPrefix: opts.keyPrefix });
-  const { app } = createApp(config, { store, logger: createLogger('gateway-it', { level: 'silent' }) });
-  server.on('request', app);
-  server.requestTimeout = 0;
-  return {
-    base,
-    mcpUrl: (org) => `${base}/orgs/${org}/mcp`,
-    store,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(() => r(undefined)));
-      await store.close();
-    },
-  };
+  return serve(server, base, config, env, opts.keyPrefix);
 }
 
 /**
@@ -117,20 +122,7 @@ export async function startOAuthGateway(env: StackEnv, opts: GatewayOptions & { 
       },
     ],
   });
-  const store = createKvStore({ redisUrl: env.REDIS_URL, keyPrefix: opts.keyPrefix });
-  const { app } = createApp(config, { store, logger: createLogger('gateway-it', { level: 'silent' }) });
-  server.on('request', app);
-  server.requestTimeout = 0;
-  return {
-    base,
-    mcpUrl: (org) => `${base}/orgs/${org}/mcp`,
-    store,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(() => r(undefined)));
-      await store.close();
-    },
-  };
+  return serve(server, base, config, env, opts.keyPrefix);
 }
 
 export async function sdkClient(url: string, token: string, fetchImpl?: typeof fetch): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {

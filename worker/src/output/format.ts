@@ -8,7 +8,8 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /**
  * `normal`: what a reader needs; drops managedFields and the last-applied annotation (both large,
- * both noise), empty values and fields equal to Kubernetes defaults (see slim.ts).
+ * both bookkeeping that repeats the object) and what the apiserver filled in by default (see slim.ts).
+ * Never drops a value whose presence carries meaning.
  */
 export function slimObject<T>(obj: T, format: OutputFormat): T {
   if (format === 'full') return obj;

@@ -74,10 +74,23 @@ describe('tools/list', () => {
 });
 
 describe('tools/call', () => {
-  it('answers bad arguments with a JSON-RPC invalid-params error naming the field', async () => {
+  it('answers bad arguments with an isError result naming the field and the fix (SEP-1303), not a JSON-RPC error', async () => {
     const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
-    await expect(client.callTool({ name: 'pods_get', arguments: { namespace: 'team-a' } })).rejects.toThrow(/name/);
-    await expect(client.callTool({ name: 'pods_list', arguments: { limit: 5000 } })).rejects.toMatchObject({ code: -32602 });
+    const missing = await client.callTool({ name: 'pods_get', arguments: { namespace: 'team-a' } });
+    expect(missing.isError).toBe(true);
+    expect(JSON.stringify(missing.content)).toContain('Invalid arguments for pods_get: name: required (name: Object name (metadata.name).). Fix the named argument(s) and call pods_get again.');
+    const big = await client.callTool({ name: 'pods_list', arguments: { limit: 5000 } });
+    expect(big.isError).toBe(true);
+    expect(JSON.stringify(big.content)).toMatch(/limit: Too big: expected number to be <=1000 \(limit: Maximum items to return \(1-1000/);
+    const wrongType = await client.callTool({ name: 'pods_exec', arguments: { name: 'p', command: 'ls -l' } });
+    expect(wrongType.isError).toBe(true);
+    expect(JSON.stringify(wrongType.content)).toContain('command: Invalid input: expected array, received string');
+    await close();
+  });
+
+  it('keeps a JSON-RPC invalid-params error for an unknown tool', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    await expect(client.callTool({ name: 'no_such_tool', arguments: {} })).rejects.toMatchObject({ code: -32602 });
     await close();
   });
 

@@ -55,14 +55,29 @@ export function toolDefinition(tool: AnyTool): Tool {
   return def;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`).join('; ');
+/** "limit: Too big: expected number to be <=1000 (Maximum items to return ...)": the field, what is wrong, what it takes. */
+export function describeIssues(tool: AnyTool, error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const field = i.path.length ? i.path.join('.') : '(arguments)';
+      const top = typeof i.path[0] === 'string' ? (tool.input.shape as Record<string, z.ZodType>)[i.path[0]] : undefined;
+      const about = top?.description ? ` (${field.split('.')[0]}: ${top.description})` : '';
+      const missing = i.code === 'invalid_type' && i.message.endsWith('received undefined');
+      return `${field}: ${missing ? 'required' : i.message}${about}`;
+    })
+    .join('; ');
+}
+
+/** SEP-1303: bad arguments are a tool execution error the model can read and correct, not a JSON-RPC error. */
+export function invalidArgumentsResult(tool: AnyTool, error: z.ZodError): CallToolResult {
+  const text = `Invalid arguments for ${tool.name}: ${describeIssues(tool, error)}. Fix the named argument(s) and call ${tool.name} again.`;
+  return { content: [{ type: 'text', text }], isError: true };
 }
 
 /**
- * One low-level MCP Server per request (or per stdio connection). We use the low-level Server
- * rather than McpServer because McpServer turns invalid arguments into tool results; bad
- * arguments must be JSON-RPC invalid-params errors naming the field.
+ * One low-level MCP Server per request (or per stdio connection). Unknown tools are JSON-RPC
+ * invalid-params errors; invalid arguments are isError results naming the field and the fix
+ * (MCP 2025-11-25, SEP-1303), so the model can correct the call.
  */
 export function createMcpServer(deps: ServerDeps, state: RequestState): Server {
   const server = new Server({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
@@ -75,9 +90,7 @@ export function createMcpServer(deps: ServerDeps, state: RequestState): Server {
     const entry = byName.get(request.params.name);
     if (!entry) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
     const parsed = entry.tool.input.safeParse(request.params.arguments ?? {});
-    if (!parsed.success) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for ${entry.tool.name}: ${describeIssues(parsed.error)}`);
-    }
+    if (!parsed.success) return invalidArgumentsResult(entry.tool, parsed.error);
     const result = await callTool(deps, state, entry.tool, parsed.data as Record<string, unknown>, ctx.mcpReq.signal);
     return server.projectCallToolResult(result, entry.def.outputSchema as Record<string, unknown> | undefined);
   });

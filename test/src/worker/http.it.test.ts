@@ -84,9 +84,12 @@ describe('worker HTTP', () => {
     for (const p of ports) expect(served.filter((s) => s === p).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('names the field of a bad argument in a JSON-RPC invalid-params error', async () => {
+  it('names the field of a bad argument in an isError result (SEP-1303), and keeps -32602 for unknown tools', async () => {
     const client = await mcpClient(workerUrls(env)[1] ?? workerUrls(env)[0]!, token);
-    await expect(client.callTool({ name: 'pods_log', arguments: { namespace: 'x' } })).rejects.toThrow(/name/);
+    const bad = await client.callTool({ name: 'pods_log', arguments: { namespace: 'x' } });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/^Invalid arguments for pods_log: name: required/);
+    await expect(client.callTool({ name: 'pods_nope', arguments: {} })).rejects.toMatchObject({ code: -32602 });
     const res = await client.callTool({ name: 'pods_get', arguments: { name: 'nope', namespace: 'default' } });
     expect(res.isError).toBe(true);
     expect(textOf(res)).toMatch(/^NotFound: pods "nope" not found/);

@@ -53,8 +53,10 @@ describe('pagination', () => {
     expect(pages).toBe(5);
   });
 
-  it('caps a page at 1000 items (schema) and refuses more as invalid params naming limit', async () => {
-    await expect(alice.callTool({ name: 'pods_list', arguments: { namespace: NS, limit: 1001 } })).rejects.toThrow(/limit/);
+  it('caps a page at 1000 items (schema) and refuses more with an isError result naming limit', async () => {
+    const res = await alice.callTool({ name: 'pods_list', arguments: { namespace: NS, limit: 1001 } });
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(/^Invalid arguments for pods_list: limit: Too big: expected number to be <=1000/);
   });
 
   it('holds the 64 KiB byte budget on a huge full-detail page, with a marker saying how to get the rest', async () => {

@@ -26,15 +26,24 @@ export const clusterSchema = z
     identity: z.enum(['bearer', 'impersonation', 'kubeconfig']),
     /** impersonation: the worker's own service-account token, re-read from this file so rotation works. */
     serviceAccountTokenFile: z.string().optional(),
-    /** kubeconfig identity: file and context (defaults: KUBECONFIG / ~/.kube/config and its current context). */
+    /**
+     * kubeconfig identity: file and context (defaults: KUBECONFIG / ~/.kube/config and its current context).
+     * impersonation: instead of serviceAccountTokenFile, the impersonating identity's server and credentials
+     * (client certificate, token or exec plugin) come from this file and context.
+     */
     kubeconfig: z.string().optional(),
     context: z.string().optional(),
     policy: policySchema,
   })
   .superRefine((c, ctx) => {
-    if (c.identity !== 'kubeconfig' && !c.server) ctx.addIssue({ code: 'custom', path: ['server'], message: `required for identity ${c.identity}` });
-    if (c.identity === 'impersonation' && !c.serviceAccountTokenFile)
-      ctx.addIssue({ code: 'custom', path: ['serviceAccountTokenFile'], message: 'required for identity impersonation' });
+    const impersonatorKubeconfig = c.identity === 'impersonation' && c.kubeconfig !== undefined;
+    if (c.identity !== 'kubeconfig' && !c.server && !impersonatorKubeconfig) ctx.addIssue({ code: 'custom', path: ['server'], message: `required for identity ${c.identity}` });
+    if (c.identity === 'impersonation' && !c.serviceAccountTokenFile && !c.kubeconfig)
+      ctx.addIssue({ code: 'custom', path: ['serviceAccountTokenFile'], message: 'required for identity impersonation (or kubeconfig)' });
+    if (c.identity === 'impersonation' && c.serviceAccountTokenFile && c.kubeconfig)
+      ctx.addIssue({ code: 'custom', path: ['kubeconfig'], message: 'give serviceAccountTokenFile or kubeconfig, not both' });
+    if (c.identity === 'bearer' && (c.kubeconfig || c.context))
+      ctx.addIssue({ code: 'custom', path: ['kubeconfig'], message: 'bearer identity uses the caller\'s token, not a kubeconfig' });
     if (c.caFile && c.caData) ctx.addIssue({ code: 'custom', path: ['caData'], message: 'give caFile or caData, not both' });
   });
 export type ClusterConfig = z.infer<typeof clusterSchema>;

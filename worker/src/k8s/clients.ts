@@ -67,18 +67,14 @@ export class ClientFactory {
         const h = { authorization: `Bearer ${identity.token}` };
         return () => h;
       }
-      case 'impersonation':
-        return async () => ({
-          authorization: `Bearer ${await this.serviceAccountToken(cluster)}`,
-          'impersonate-user': identity.user,
-          ...(identity.groups.length ? { 'impersonate-group': identity.groups } : {}),
-        });
+      case 'impersonation': {
+        const impersonate = { 'impersonate-user': identity.user, ...(identity.groups.length ? { 'impersonate-group': identity.groups } : {}) };
+        // The impersonating identity: a kubeconfig's credentials (client certificate in the agent, or its token), else the service account.
+        if (transport.kubeConfig) return async () => ({ ...(await kubeconfigHeaders(transport.kubeConfig!)), ...impersonate });
+        return async () => ({ authorization: `Bearer ${await this.serviceAccountToken(cluster)}`, ...impersonate });
+      }
       case 'kubeconfig':
-        return async () => {
-          const opts: { headers?: Record<string, string> } = {};
-          await transport.kubeConfig!.applyToHTTPSOptions(opts);
-          return { ...(opts.headers ?? {}) };
-        };
+        return () => kubeconfigHeaders(transport.kubeConfig!);
     }
   }
 
@@ -92,6 +88,13 @@ export class ClientFactory {
 
   private websocketConfig(cluster: ClusterConfig, transport: ClusterTransport, identity: Identity): KubeConfig {
     if (identity.kind === 'kubeconfig') return transport.kubeConfig!;
+    if (identity.kind === 'impersonation' && cluster.kubeconfig) {
+      // The kubeconfig's own user authenticates (certificate, token or exec); the subclass adds the Impersonate-* headers.
+      const kc = new ImpersonatingKubeConfig(identity.user, identity.groups);
+      kc.loadFromFile(cluster.kubeconfig);
+      if (cluster.context) kc.setCurrentContext(cluster.context);
+      return kc;
+    }
     const token = identity.kind === 'bearer' ? identity.token : undefined;
     const kc = identity.kind === 'impersonation' ? new ImpersonatingKubeConfig(identity.user, identity.groups, () => this.serviceAccountToken(cluster)) : new KubeConfig();
     kc.loadFromOptions({
@@ -111,12 +114,21 @@ export class ClientFactory {
   }
 }
 
-/** Adds the service-account token and Impersonate-User/-Group to websocket requests (client-node has no Impersonate-Group). */
+async function kubeconfigHeaders(kc: KubeConfig): Promise<Headers> {
+  const opts: { headers?: Record<string, string> } = {};
+  await kc.applyToHTTPSOptions(opts);
+  return { ...(opts.headers ?? {}) };
+}
+
+/**
+ * Adds Impersonate-User/-Group to websocket requests (client-node has no Impersonate-Group), authenticated
+ * by the service-account token when given, else by the loaded kubeconfig's user.
+ */
 class ImpersonatingKubeConfig extends KubeConfig {
   constructor(
     private readonly user: string,
     private readonly groups: string[],
-    private readonly token: () => Promise<string>,
+    private readonly token?: () => Promise<string>,
   ) {
     super();
   }
@@ -124,7 +136,7 @@ class ImpersonatingKubeConfig extends KubeConfig {
   override async applyToHTTPSOptions(opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0]): Promise<void> {
     await super.applyToHTTPSOptions(opts);
     const o = opts as { headers?: Record<string, string | string[]> };
-    o.headers = { ...(o.headers ?? {}), Authorization: `Bearer ${await this.token()}`, 'Impersonate-User': this.user };
+    o.headers = { ...(o.headers ?? {}), ...(this.token ? { Authorization: `Bearer ${await this.token()}` } : {}), 'Impersonate-User': this.user };
     if (this.groups.length) o.headers['Impersonate-Group'] = this.groups;
   }
 }

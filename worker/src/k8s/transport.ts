@@ -16,12 +16,15 @@ export interface ClusterTransport {
   readonly agent: http.Agent;
   readonly ca?: string;
   readonly insecureSkipTlsVerify: boolean;
-  /** Present for kubeconfig identity: the loaded kubeconfig, current context set to this cluster. */
+  /**
+   * Present when a kubeconfig supplies the worker's own credentials (kubeconfig identity, or the impersonating
+   * identity of an impersonation cluster): the loaded kubeconfig, current context set to this cluster.
+   */
   readonly kubeConfig?: KubeConfig;
 }
 
 export function createClusterTransport(cluster: ClusterConfig): ClusterTransport {
-  if (cluster.identity === 'kubeconfig') return kubeconfigTransport(cluster);
+  if (cluster.identity === 'kubeconfig' || (cluster.identity === 'impersonation' && cluster.kubeconfig)) return kubeconfigTransport(cluster);
   const server = new URL(cluster.server!);
   const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString('utf8') : cluster.caFile ? readFileSync(cluster.caFile, 'utf8') : undefined;
   const agentOpts = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, keepAliveMsecs: 15_000 };

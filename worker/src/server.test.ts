@@ -159,14 +159,32 @@ describe('tools/call', () => {
     await close();
   });
 
-  it('holds the byte budget with an explicit truncation marker', async () => {
+  it('cuts a YAML page at a whole item and says how to rerun without skipping any', async () => {
     const { client, close } = await connectInMemory(testDeps(testConfig(api.url, { byteBudget: 1024 })));
     const res = await client.callTool({ name: 'pods_list', arguments: { namespace: 'big', format: 'normal', limit: 200 } });
     const text = (res.content as Array<{ text: string }>)[0]!.text;
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
-    expect(text).toMatch(/\[truncated: the output was \d+ bytes, over this worker's 1024-byte budget\./);
-    expect(text).toContain('continue="next-page"');
+    const m = /\[cut at a whole item by this worker's 1024-byte budget: (\d+) of 200 pods shown\. To page without skipping any, rerun with limit=(\d+) and no continue; this page's continue token would skip the (\d+) not shown\./.exec(text);
+    expect(m).not.toBeNull();
+    const k = Number(m![1]);
+    expect(k).toBeGreaterThan(0);
+    expect(Number(m![2])).toBe(k);
+    expect(Number(m![3])).toBe(200 - k);
+    // Exactly the first k items, each whole (the last one shown is followed by the marker, not cut inside).
+    const names = [...text.matchAll(/^    name: (pod-\d+)$/gm)].map((x) => x[1]);
+    expect(names).toEqual(Array.from({ length: k }, (_, i) => `pod-${i}`));
+    expect(text).not.toContain('next-page');
+    expect(res.structuredContent).toMatchObject({ kind: 'Pod', count: k, cut: { shown: k, of: 200, rerun: { limit: k } } });
+    expect(res.structuredContent).not.toHaveProperty('continue');
+    expect((res.structuredContent as { rows: unknown[] }).rows).toHaveLength(k);
+    await close();
+  });
+
+  it('returns the rows of a list in structuredContent under the declared outputSchema', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const res = await client.callTool({ name: 'pods_list', arguments: { namespace: 'big', format: 'normal', limit: 200 } });
     expect(res.structuredContent).toMatchObject({ kind: 'Pod', count: 200, continue: 'next-page' });
+    expect((res.structuredContent as { rows: unknown[] }).rows[3]).toEqual({ namespace: 'big', name: 'pod-3' });
     await close();
   });
 });

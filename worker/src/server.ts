@@ -10,6 +10,7 @@ import { KubeApiError, KubeUnauthorizedError, toolErrorText, ToolRefusal } from 
 import { applyByteBudget } from './output/budget.js';
 import { toYaml } from './output/format.js';
 import { maskSecrets } from './output/mask.js';
+import { renderListPage } from './output/page.js';
 import type { AnyTool } from './tools/index.js';
 import type { ToolContext, ToolOutput } from './tools/define.js';
 import { assertKindAllowed, toolAllowed, toolRefusal } from './tools/policy.js';
@@ -148,6 +149,11 @@ function dropTypeMeta(item: unknown): unknown {
 
 /** The single exit for tool output: Secret masking, YAML rendering and the byte budget happen here and only here. */
 export function render(out: ToolOutput, budget: number): CallToolResult {
+  if (out.list) {
+    const items = Array.isArray(out.data) ? (out.data as unknown[]) : undefined;
+    const page = renderListPage({ list: out.list, items, reveal: out.reveal, dropTypeMeta: Boolean(out.listItemsOf) }, budget, out.truncationHint ?? '');
+    return out.isError ? { ...page, isError: true } : page;
+  }
   const parts: string[] = [];
   if (out.text) parts.push(out.text);
   if (out.data !== undefined) {

@@ -59,10 +59,34 @@ describe('pagination', () => {
     expect(textOf(res)).toMatch(/^Invalid arguments for pods_list: limit: Too big: expected number to be <=1000/);
   });
 
-  it('holds the 64 KiB byte budget on a huge full-detail page, with a marker saying how to get the rest', async () => {
+  it('holds the 64 KiB byte budget on a huge full-detail page by cutting at a whole item, with the rerun that skips none', async () => {
     const res = await alice.callTool({ name: 'pods_list', arguments: { namespace: NS, limit: 500, format: 'full' } });
     const text = textOf(res);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(64 * 1024);
-    expect(text).toMatch(/\[truncated: the output was \d+ bytes, over this worker's 65536-byte budget\. Lower limit/);
+    const sc = res.structuredContent as { count: number; continue?: string; cut?: { shown: number; of: number; rerun: { limit: number } } };
+    expect(sc.cut).toMatchObject({ shown: sc.count, of: COUNT, rerun: { limit: sc.count } });
+    expect(sc.continue).toBeUndefined();
+    expect(text).toContain(`${sc.count} of ${COUNT} pods shown. To page without skipping any, rerun with limit=${sc.count} and no continue`);
+  });
+
+  it('visits all 500 pods exactly once in full detail by following the cut advice, then continue', async () => {
+    const seen: string[] = [];
+    let args: { limit: number; continue?: string } = { limit: 200 };
+    for (let calls = 0; calls < 60; calls++) {
+      const res = await alice.callTool({ name: 'pods_list', arguments: { namespace: NS, format: 'full', ...args } });
+      expect(res.isError).toBeFalsy();
+      const sc = res.structuredContent as { rows: Array<{ name: string }>; continue?: string; cut?: { rerun: { limit: number; continue?: string } } };
+      // The YAML carries the same items the rows name.
+      for (const r of sc.rows) expect(textOf(res)).toContain(`name: ${r.name}\n`);
+      if (sc.cut) {
+        args = sc.cut.rerun;
+        continue;
+      }
+      seen.push(...sc.rows.map((r) => r.name));
+      if (!sc.continue) break;
+      args = { limit: args.limit, continue: sc.continue };
+    }
+    expect(new Set(seen).size).toBe(COUNT);
+    expect(seen).toHaveLength(COUNT);
   });
 });

@@ -57,6 +57,25 @@ export function renderColumns(headers: string[], rows: string[][]): string {
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** Like renderColumns, but one line per row (newlines inside cells become spaces), so a page can be cut between rows. */
+export function renderColumnLines(headers: string[], rows: string[][]): { columns: string; lines: string[] } {
+  const flat = rows.map((r) => r.map((c) => c.replace(/\s*\n\s*/g, ' ')));
+  const [columns, ...lines] = renderColumns(headers, flat).split('\n');
+  return { columns: columns!, lines };
+}
+
+/** "Nominated Node" → "nominatedNode", "UP-TO-DATE" → "upToDate": the structured key of a column. */
+export function columnKey(header: string): string {
+  const words = header.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  return words.map((w, i) => (i ? w[0]!.toUpperCase() + w.slice(1) : w)).join('') || 'value';
+}
+
+/** Rows as objects keyed by columnKey(header). */
+export function rowObjects(headers: string[], rows: string[][]): Array<Record<string, string>> {
+  const keys = headers.map(columnKey);
+  return rows.map((r) => Object.fromEntries(keys.map((k, i) => [k, r[i] ?? ''])));
+}
+
 /** A meta.k8s.io/v1 Table, as the apiserver renders `kubectl get` columns for any kind (CRD printer columns too). */
 export interface KubeTable {
   columnDefinitions: Array<{ name: string; type: string; format?: string; priority: number }>;
@@ -68,14 +87,20 @@ export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,applic
 
 /** Renders priority-0 columns (what kubectl shows without -o wide), adding NAMESPACE when rows span namespaces. */
 export function renderTable(table: KubeTable, opts: { namespaceColumn: boolean; wide?: boolean }): { text: string; rows: number } {
+  const { headers, cells } = tableCells(table, opts);
+  return { text: renderColumns(headers, cells), rows: cells.length };
+}
+
+/** The headers and cell texts of a Table, NAMESPACE first when rows span namespaces. */
+export function tableCells(table: KubeTable, opts: { namespaceColumn: boolean; wide?: boolean }): { headers: string[]; cells: string[][] } {
   const cols = table.columnDefinitions.map((c, i) => ({ ...c, i })).filter((c) => opts.wide || c.priority === 0);
   const headers = cols.map((c) => c.name.toUpperCase());
-  const rows = table.rows.map((r) => cols.map((c) => cellText(r.cells[c.i], c.name)));
+  const cells = table.rows.map((r) => cols.map((c) => cellText(r.cells[c.i], c.name)));
   if (opts.namespaceColumn) {
     headers.unshift('NAMESPACE');
-    table.rows.forEach((r, idx) => rows[idx]!.unshift(r.object?.metadata?.namespace ?? ''));
+    table.rows.forEach((r, idx) => cells[idx]!.unshift(r.object?.metadata?.namespace ?? ''));
   }
-  return { text: renderColumns(headers, rows), rows: rows.length };
+  return { headers, cells };
 }
 
 function cellText(cell: unknown, _name: string): string {

@@ -4,6 +4,7 @@ import type { Identity } from '../identity/types.js';
 import type { ClientFactory, KubeClients } from '../k8s/clients.js';
 import type { DiscoveryCache } from '../k8s/discovery.js';
 import type { RevealPolicy } from '../output/mask.js';
+import type { ListPage } from '../output/page.js';
 
 export interface ToolAnnotationsStrict {
   readOnlyHint: boolean;
@@ -36,6 +37,8 @@ export interface ToolOutput {
   truncationHint?: string;
   /** `data` is a list of this kind: apiVersion/kind are dropped from each item after masking (normal detail). */
   listItemsOf?: string;
+  /** A list page: rendered item by item (YAML items from `data`, or table lines), cut between whole items by the budget. */
+  list?: ListPage;
   /** Only resources_get sets this, from the cluster policy. */
   reveal?: RevealPolicy;
   isError?: boolean;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { apiVersionOf, resourcePath, type ApiResource } from '../../k8s/discovery.js';
 import { ToolRefusal } from '../../k8s/errors.js';
-import { renderTable, slimObject, TABLE_ACCEPT, toYaml, type KubeTable, type OutputFormat } from '../../output/format.js';
+import { renderColumnLines, rowObjects, slimObject, tableCells, TABLE_ACCEPT, toYaml, type KubeTable, type OutputFormat } from '../../output/format.js';
+import type { Row } from '../../output/page.js';
 import type { ToolContext, ToolOutput } from '../define.js';
 import { assertKindAllowed } from '../policy.js';
 
@@ -17,12 +18,22 @@ interface KubeList {
   metadata?: { continue?: string; remainingItemCount?: number };
 }
 
-/** structuredContent of every list tool: the page, not the items (they are in the text). */
+/** One row per item: the columns the text shows, as strings. */
+export const rowSchema = z.record(z.string(), z.string());
+
+/** How to rerun a page the byte budget cut, so no item is skipped. */
+export const cutSchema = z
+  .object({ shown: z.number().int(), of: z.number().int(), rerun: z.object({ limit: z.number().int(), continue: z.string().optional() }) })
+  .describe('Present when the byte budget cut the page between items: rerun with these arguments to page without skipping any.');
+
+/** structuredContent of every list tool: the page's rows and how to get the next one. */
 export const listOutputSchema = z.object({
   kind: z.string(),
-  count: z.number().int(),
+  count: z.number().int().describe('Rows in this result.'),
+  rows: z.array(rowSchema).describe('One row per item: the summary columns (keys like name, ready, status), or namespace and name for YAML formats.'),
   continue: z.string().optional().describe('Pass as `continue` to get the next page.'),
   remainingItemCount: z.number().int().optional(),
+  cut: cutSchema.optional(),
 });
 
 /** Resolves a kind through discovery and applies the cluster's kind allow/deny lists to what it resolved to. */
@@ -66,8 +77,9 @@ export async function listResource(ctx: ToolContext, r: ApiResource, o: ListOpti
       signal: ctx.signal,
     });
     if (!Array.isArray(table.rows)) throw new ToolRefusal(`the apiserver did not return a table for ${r.resource}`);
-    const { text, rows } = renderTable(table, { namespaceColumn: allNamespaces });
-    return page(r, rows, table.metadata, rows === 0 ? `No ${r.resource} found${scope}.` : text, scope);
+    const { headers, cells } = tableCells(table, { namespaceColumn: allNamespaces });
+    const { columns, lines } = renderColumnLines(headers, cells);
+    return page(r, table.metadata, scope, o, { columns, lines, rows: rowObjects(headers, cells) });
   }
   const list = await rest.get<KubeList>(path, { query, signal: ctx.signal });
   // Items carry their kind so Secret masking recognises them; render drops it again after masking.
@@ -80,28 +92,34 @@ export async function listResource(ctx: ToolContext, r: ApiResource, o: ListOpti
     }
     return item;
   });
-  const out = page(r, items.length, list.metadata, '', scope);
-  if (!items.length) return { ...out, text: `No ${r.resource} found${scope}.` };
-  const header = `# ${items.length} ${r.resource} (${apiVersionOf(r)} ${r.kind})${scope}\n`;
-  return { ...out, text: out.text || header, data: items, ...(o.format === 'normal' ? { listItemsOf: r.kind } : {}) };
+  const rows = (list.items ?? []).map((i) => ({ ...(i.metadata?.namespace ? { namespace: i.metadata.namespace } : {}), name: i.metadata?.name ?? '' }));
+  return { ...page(r, list.metadata, scope, o, { rows }), data: items, ...(o.format === 'normal' ? { listItemsOf: r.kind } : {}) };
 }
 
-function page(r: ApiResource, count: number, meta: KubeList['metadata'], body: string, scope: string): ToolOutput {
+function page(r: ApiResource, meta: KubeList['metadata'], scope: string, o: ListOptions, body: { columns?: string; lines?: string[]; rows: Row[] }): ToolOutput {
   const more = meta?.continue;
-  const header = more
-    ? `# ${count} ${r.resource} (${apiVersionOf(r)} ${r.kind})${scope}; more exist${meta?.remainingItemCount ? ` (${meta.remainingItemCount} remaining)` : ''}: pass continue="${more}" for the next page\n`
-    : '';
+  const n = body.rows.length;
+  const what = (k: number) => `${k} ${r.resource} (${apiVersionOf(r)} ${r.kind})${scope}`;
+  const header = (shown: number, cut: boolean): string => {
+    if (cut) return `# ${shown} of the ${n} ${r.resource} on this page${scope} (the byte budget cut it; see the note at the end)\n`;
+    if (!n) return `${more ? `# 0 ${r.resource} on this page; more exist: pass continue="${more}" for the next page\n` : ''}No ${r.resource} found${scope}.`;
+    if (more) return `# ${what(n)}; more exist${meta?.remainingItemCount ? ` (${meta.remainingItemCount} remaining)` : ''}: pass continue="${more}" for the next page\n`;
+    return body.lines ? '' : `# ${what(n)}\n`;
+  };
   return {
-    text: header + body,
-    structured: {
-      kind: r.kind,
-      count,
-      ...(more ? { continue: more } : {}),
-      ...(meta?.remainingItemCount !== undefined ? { remainingItemCount: meta.remainingItemCount } : {}),
+    list: {
+      header,
+      ...(body.lines ? { columns: n ? body.columns : undefined, lines: body.lines } : {}),
+      rows: body.rows,
+      structured: {
+        kind: r.kind,
+        ...(more ? { continue: more } : {}),
+        ...(meta?.remainingItemCount !== undefined ? { remainingItemCount: meta.remainingItemCount } : {}),
+      },
+      ...(o.continue ? { readWith: o.continue } : {}),
+      noun: r.resource,
     },
-    truncationHint: more
-      ? `Lower limit, narrow with labelSelector/fieldSelector/namespace, or use format="summary"; the next page after this one is continue="${more}".`
-      : 'Lower limit, narrow with labelSelector/fieldSelector/namespace, or use format="summary".',
+    truncationHint: 'Or narrow with labelSelector/fieldSelector/namespace, or use format="summary".',
   };
 }
 

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { ResourceServerConfig } from '../config/mcp.js';
-import { fetchTrusting } from '../exchange/ca-fetch.js';
+import { fetchTrusting } from '../http/ca-fetch.js';
 import { InvalidTokenError, type AccessTokenVerifier, type Principal } from './principal.js';
 
 export interface ResourceServerOrg {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SealError, Sealer } from './seal.js';
+import { SealError, Sealer, createSealer } from './seal.js';
 
 const k1 = { id: 'k1', key: randomBytes(32) };
 const k2 = { id: 'k2', key: randomBytes(32) };
@@ -30,5 +30,23 @@ describe('Sealer', () => {
   });
   it('refuses keys that are not 32 bytes', () => {
     expect(() => new Sealer([{ id: 'short', key: randomBytes(16) }])).toThrow(/32 bytes/);
+  });
+});
+
+describe('Sealer: tags and the factory', () => {
+  it('refuses a sealed value whose GCM tag was truncated (GCM would otherwise accept 4-byte tags)', () => {
+    const s = new Sealer([k1]);
+    const p = s.seal('secret', 'a').split('.');
+    for (const bytes of [4, 8, 12, 15]) {
+      const truncated = [...p.slice(0, 4), Buffer.from(p[4]!, 'base64url').subarray(0, bytes).toString('base64url')].join('.');
+      expect(() => s.open(truncated, 'a'), `${bytes}-byte tag`).toThrow(SealError);
+    }
+  });
+  it('builds from configured keys, refuses Redis without keys, and gives the memory store a per-process key', () => {
+    const keys = [{ id: 'k1', key: k1.key.toString('base64') }];
+    expect(createSealer(keys, { kind: 'redis' }).seal('x', 'a').startsWith('v1.k1.')).toBe(true);
+    expect(() => createSealer([], { kind: 'redis' })).toThrow(/encryptionKeys are required/);
+    const a = createSealer([], { kind: 'memory' });
+    expect(() => createSealer([], { kind: 'memory' }).open(a.seal('x', 'a'), 'a')).toThrow(SealError);
   });
 });

@@ -3,7 +3,9 @@ import { createLogger } from '@kmg/shared/logger';
 import { MemoryKvStore } from '../store/memory.js';
 import type { Principal } from '../auth/principal.js';
 import { exchangeSchema } from '../config/mcp.js';
-import { TokenExchanger } from './exchanger.js';
+import { TokenExchanger, cacheKey } from './exchanger.js';
+import { createSealer } from '../crypto/seal.js';
+import { randomBytes } from 'node:crypto';
 import { ExchangeUnavailableError } from './errors.js';
 import type { ExchangeStrategy } from './strategy.js';
 
@@ -27,7 +29,7 @@ function counting(delayMs = 50, now = Date.now) {
 }
 
 /** Values in the store are sealed; a reversible stand-in shows they never sit there in the clear. */
-const sealer = { seal: (p: string) => Buffer.from(p).toString('base64'), open: (c: string) => Buffer.from(c, 'base64').toString() };
+const sealer = { seal: (p: string, aad: string) => Buffer.from(`${aad}\n${p}`).toString('base64'), open: (c: string, aad: string) => { const [a, ...p] = Buffer.from(c, 'base64').toString().split('\n'); if (a !== aad) throw new Error('aad'); return p.join('\n'); } };
 
 describe('token exchange cache', () => {
   it('costs one exchange for a burst from one user across two replicas sharing the store', async () => {
@@ -70,5 +72,23 @@ describe('token exchange cache', () => {
     await gw.tokenFor(alice, target, subject);
     await gw.tokenFor(alice, target, subject);
     expect(asked).toBe(1);
+  });
+});
+
+describe('token exchange cache at rest', () => {
+  it('binds each sealed entry to its cache key: an entry copied to another user does not serve them', async () => {
+    const kv = new MemoryKvStore();
+    const { s, strategy } = counting(1);
+    const real = createSealer([{ id: 'k1', key: randomBytes(32).toString('base64') }], { kind: 'redis' });
+    const gw = new TokenExchanger({ kv, sealer: real, logger, strategyFor: () => strategy });
+    const aliceToken = await gw.tokenFor(alice, target, async () => 'subject');
+    const bob = { ...alice, sub: 'u-bob', username: 'bob' };
+    // Someone with write access to Redis copies alice's sealed entry under bob's key.
+    await kv.set(`xchg:${cacheKey(bob, target)}`, (await kv.get(`xchg:${cacheKey(alice, target)}`))!, 300);
+    const fresh = new TokenExchanger({ kv, sealer: real, logger, strategyFor: () => strategy });
+    const bobToken = await fresh.tokenFor(bob, target, async () => 'subject');
+    expect(bobToken).not.toBe(aliceToken);
+    expect(s.calls).toBe(2);
+    expect(await kv.get(`xchg:${cacheKey(alice, target)}`)).not.toContain(aliceToken);
   });
 });

@@ -8,10 +8,10 @@ import type { ExchangedToken, ExchangeStrategy } from './strategy.js';
 import { createExchangeStrategy } from './strategy.js';
 import { ExchangeUnavailableError } from './errors.js';
 
-/** Encrypts values at rest in the store (AES-256-GCM in production). */
+/** Encrypts and authenticates values at rest, bound to `aad` (crypto/seal.ts's Sealer in production). */
 export interface Sealer {
-  seal(plaintext: string): string | Promise<string>;
-  open(sealed: string): string | Promise<string>;
+  seal(plaintext: string, aad: string): string | Promise<string>;
+  open(sealed: string, aad: string): string | Promise<string>;
 }
 
 export interface ExchangeTarget {
@@ -101,7 +101,8 @@ export class TokenExchanger {
       const ttl = token.expiresAt - target.exchange.refreshSkewSeconds - Math.floor(this.#now() / 1000);
       if (ttl > 0) {
         this.#local.set(key, token);
-        await this.deps.kv.set(`xchg:${key}`, await this.deps.sealer.seal(JSON.stringify(token)), ttl);
+        // Bound to its own key: a sealed token copied to another user's cache entry does not open there.
+        await this.deps.kv.set(`xchg:${key}`, await this.deps.sealer.seal(JSON.stringify(token), `xchg:${key}`), ttl);
       }
       return token.accessToken;
     } finally {
@@ -114,7 +115,7 @@ export class TokenExchanger {
     if (!sealed) return null;
     let token: ExchangedToken;
     try {
-      token = JSON.parse(await this.deps.sealer.open(sealed)) as ExchangedToken;
+      token = JSON.parse(await this.deps.sealer.open(sealed, `xchg:${key}`)) as ExchangedToken;
     } catch (err) {
       this.deps.logger.warn({ err }, 'cached exchanged token could not be opened; exchanging again');
       return null;

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { InvalidTokenError } from '../auth/principal.js';
 import type { ExchangeConfig } from '../config/mcp.js';
-import { fetchTrusting } from './ca-fetch.js';
+import { fetchTrusting } from '../http/ca-fetch.js';
 import { ExchangeRefusedError, ExchangeUnavailableError } from './errors.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';

@@ -8,7 +8,7 @@ import { bearerChallenge } from '../auth/bearer.js';
 import { ResourceServerVerifier } from '../auth/resource-server.js';
 import { checkMcpOrg, defaultCluster, type ClusterConfig, type ExchangeConfig, type McpOrgConfig } from '../config/mcp.js';
 import type { OrgConfig } from '../config/schema.js';
-import { Sealer } from '../crypto/seal.js';
+import { createSealer } from '../crypto/seal.js';
 import { IdentityAssertionSigner } from '../exchange/assertion.js';
 import { ExchangeRefusedError, ExchangeUnavailableError } from '../exchange/errors.js';
 import { TokenExchanger, type Sealer as ExchangeSealer } from '../exchange/exchanger.js';
@@ -57,7 +57,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
   config.orgs.forEach((org, i) => checkMcpOrg(org as McpOrgConfig, ['orgs', i], (p, m) => problems.push(`${p.join('.')}: ${m}`)));
   if (problems.length) throw new Error(`invalid gateway config:\n  - ${problems.join('\n  - ')}`);
 
-  const sealer = extras.sealer ?? exchangeSealer(config.encryptionKeys, logger, kv);
+  const sealer = extras.sealer ?? createSealer(config.encryptionKeys, kv);
   const exchanger = extras.exchanger ?? new TokenExchanger({ kv, sealer, logger, now, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   const sessions = new SessionStore(kv, now);
   // kmg_live_sessions: sessions used on this replica within their idle lifetime.
@@ -404,18 +404,6 @@ export function exchangeFor(org: OrgConfig, cluster: ClusterConfig): ExchangeCon
     timeoutMs: 5000,
     refreshSkewSeconds: 30,
   };
-}
-
-function exchangeSealer(keys: Array<{ id: string; key: string }>, logger: GatewayDeps['logger'], kv: GatewayDeps['store']): ExchangeSealer {
-  let sealer: Sealer;
-  if (keys.length) {
-    sealer = new Sealer(keys.map((k) => Sealer.keyFrom(k.id, k.key)));
-  } else {
-    // Without configured keys each process seals with its own key: cached exchanges are not shared across replicas.
-    if (kv.kind === 'redis') logger.warn('no encryptionKeys configured: exchanged tokens are sealed with a per-process key');
-    sealer = new Sealer([{ id: 'ephemeral', key: randomBytes(32) }]);
-  }
-  return { seal: (p) => sealer.seal(p, 'mcp-exchange'), open: (c) => sealer.open(c, 'mcp-exchange') };
 }
 
 function headerValue(req: Request, name: string): string | undefined {

@@ -1,7 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { fetchVia, trustingAgent } from '../http/ca-fetch.js';
 import { z } from 'zod';
 import { OAuthError } from './errors.js';
 
@@ -73,7 +72,7 @@ export function metadataDocumentFetcher(opts: MetadataFetchOptions): (url: strin
       else cb(null, list[0]!.address, list[0]!.family);
     });
   };
-  const dispatcher = new Agent({ connect: { lookup, ...(opts.ca ? { ca: [...rootCertificates, opts.ca] } : {}) }, connectTimeout: opts.timeoutMs });
+  const fetchDoc = fetchVia(trustingAgent({ lookup, connectTimeoutMs: opts.timeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) }));
 
   return async (url: string) => {
     const u = new URL(url);
@@ -84,7 +83,7 @@ export function metadataDocumentFetcher(opts: MetadataFetchOptions): (url: strin
     }
     let body: string;
     try {
-      const res = await undiciFetch(url, { dispatcher, redirect: 'error', signal: AbortSignal.timeout(opts.timeoutMs), headers: { accept: 'application/json' } });
+      const res = await fetchDoc(url, { redirect: 'error', signal: AbortSignal.timeout(opts.timeoutMs), headers: { accept: 'application/json' } });
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       const declared = Number(res.headers.get('content-length') ?? 0);
       if (declared > opts.maxBytes) throw new Error(`document larger than ${opts.maxBytes} bytes`);

@@ -218,7 +218,11 @@ describe('POST /token: malformed requests', () => {
   it('refuses JSON bodies, GET, and repeated parameters', async () => {
     const { app } = testApp();
     expect((await request(app).post('/orgs/acme/token').send({ grant_type: 'refresh_token' })).body.error).toBe('invalid_request');
-    expect((await request(app).get('/orgs/acme/token')).status).toBe(405);
+    const get = await request(app).get('/orgs/acme/token');
+    expect(get.status).toBe(405);
+    // Written by sendOAuthError like every other OAuth error: RFC body, no-store, Pragma.
+    expect(get.body).toEqual({ error: 'invalid_request', error_description: 'use POST' });
+    expect(get.headers).toMatchObject({ allow: 'POST', 'cache-control': 'no-store', pragma: 'no-cache' });
     const rep = await request(app).post('/orgs/acme/token').type('form').send('grant_type=refresh_token&grant_type=authorization_code');
     expect(rep.body.error).toBe('invalid_request');
   });

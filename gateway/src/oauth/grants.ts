@@ -1,5 +1,6 @@
 import type { KvStore } from '../store/kv.js';
 import type { Sealer } from '../crypto/seal.js';
+import { SealedRecords } from '../store/sealed.js';
 import type { UpstreamTokens, UpstreamUser } from './keycloak.js';
 import { hashToken, randomToken } from './tokens.js';
 
@@ -8,13 +9,13 @@ import { hashToken, randomToken } from './tokens.js';
  * family. Deleting the grant revokes everything it issued: access tokens are checked against it on every
  * MCP request, refresh tokens rotate inside it.
  *
- * Keys (the store adds its prefix; every key has a TTL):
- *   grant:{gid}        Grant JSON                 pending: login TTL; active: refresh lifetime, slid on refresh
- *   grant:{gid}:fam    Family JSON (current/previous refresh hash), compare-and-set on rotation
- *   grant:{gid}:kc     sealed Keycloak tokens (AES-256-GCM, bound to the grant id)
+ * Keys (the store adds its prefix; every key has a TTL). Every value is sealed (AES-256-GCM) and bound to its
+ * key, so a record written or copied by someone without the encryption keys reads as absent:
+ *   grant:{gid}        Grant                      pending: login TTL; active: refresh lifetime, slid on refresh
+ *   grant:{gid}:fam    Family (current/previous refresh hash), compare-and-set on rotation
+ *   grant:{gid}:kc     Keycloak tokens
  *   at:{sha256}        AccessRecord               access-token lifetime
- *   code:{sha256}      CodeRecord                 code lifetime, taken with GETDEL (single use)
- *   code-used:{sha256} gid, for replay detection  1 day
+ *   code:{sha256}      CodeRecord                 code lifetime; taken once, then a tombstone for 1 day (replay)
  */
 export interface Grant {
   id: string;
@@ -49,8 +50,8 @@ export interface CodeRecord {
 
 interface Family {
   current: string;
-  /** The current refresh token itself, sealed: a retry within the grace window gets the same one back. */
-  currentSealed: string;
+  /** The current refresh token itself (the record is sealed): a retry within the grace window gets it back. */
+  currentToken: string;
   previous?: string;
   /** Epoch ms when `current` replaced `previous`. */
   rotatedAt: number;
@@ -80,68 +81,77 @@ const REFRESH_PREFIX = 'mcp_rt.';
 const ACCESS_PREFIX = 'mcp_at.';
 
 export class GrantStore {
+  private readonly records: SealedRecords;
   constructor(
     private readonly kv: KvStore,
     private readonly sealer: Sealer,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.records = new SealedRecords(kv, sealer);
+  }
 
   private nowS(): number {
     return Math.floor(this.now() / 1000);
   }
 
   async get(gid: string): Promise<Grant | null> {
-    const raw = await this.kv.get(`grant:${gid}`);
-    return raw ? (JSON.parse(raw) as Grant) : null;
+    return this.records.get<Grant>(`grant:${gid}`);
   }
 
   /** After consent: a grant that becomes active when its code is redeemed. */
   async createPending(g: Omit<Grant, 'id' | 'createdAt' | 'active'>, upstream: UpstreamTokens, ttlSeconds: number): Promise<Grant> {
     const grant: Grant = { ...g, id: randomToken(18), createdAt: this.now(), active: false };
-    await this.kv.set(`grant:${grant.id}`, JSON.stringify(grant), ttlSeconds);
+    await this.records.set(`grant:${grant.id}`, grant, ttlSeconds);
     await this.saveUpstream(grant.id, upstream, ttlSeconds);
     return grant;
   }
 
   async issueCode(rec: CodeRecord, ttlSeconds: number): Promise<string> {
     const code = randomToken();
-    await this.kv.set(`code:${hashToken(code)}`, JSON.stringify(rec), ttlSeconds);
+    await this.records.set(`code:${hashToken(code)}`, rec, ttlSeconds);
     return code;
   }
 
   /**
-   * Takes a code exactly once. A second presentation finds the replay marker and revokes the grant the
-   * first one activated (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3).
+   * Takes a code exactly once, atomically (RFC 6749 §4.1.2, OAuth 2.1 §4.1.3): the code's key becomes a
+   * tombstone in the same step, so a second presentation, even one racing the first, is recognised as a replay
+   * and revokes the grant the code belongs to.
    */
   async redeemCode(code: string): Promise<{ rec: CodeRecord } | { replayed: boolean }> {
-    const h = hashToken(code);
-    const raw = await this.kv.getDel(`code:${h}`);
-    if (!raw) {
-      const gid = await this.kv.get(`code-used:${h}`);
-      if (gid) await this.revoke(gid);
-      return { replayed: gid !== null };
+    const key = `code:${hashToken(code)}`;
+    const taken = await this.kv.takeOnce(key, CODE_REPLAY_MEMORY_S);
+    const rec = taken ? this.records.open<CodeRecord>(key, taken.value) : null;
+    if (!taken || !rec) return { replayed: false };
+    if (!taken.first) {
+      await this.revoke(rec.gid);
+      return { replayed: true };
     }
-    const rec = JSON.parse(raw) as CodeRecord;
-    await this.kv.set(`code-used:${h}`, rec.gid, CODE_REPLAY_MEMORY_S);
     return { rec };
   }
 
-  /** Activates a pending grant and mints the first token pair (the family starts here). */
-  async activate(grant: Grant, life: TokenLifetimes): Promise<IssuedTokens> {
-    const active: Grant = { ...grant, active: true };
-    const refresh = `${REFRESH_PREFIX}${grant.id}.${randomToken()}`;
-    const fam: Family = { current: hashToken(refresh), currentSealed: this.sealer.seal(refresh, `fam:${grant.id}`), rotatedAt: this.now() };
+  /**
+   * Activates a pending grant and mints the first token pair (the family starts here). The pending record is
+   * replaced by compare-and-set, so a grant revoked meanwhile (a racing code replay) is not brought back:
+   * null then, and the caller refuses the code.
+   */
+  async activate(gid: string, life: TokenLifetimes): Promise<{ grant: Grant; tokens: IssuedTokens } | null> {
+    const key = `grant:${gid}`;
+    const pending = await this.records.read<Grant>(key);
+    if (!pending || pending.value.active) return null;
+    const active: Grant = { ...pending.value, active: true };
     const ttl = life.refreshTokenTtlSeconds;
-    await this.kv.set(`grant:${grant.id}:fam`, JSON.stringify(fam), ttl);
-    await this.kv.set(`grant:${grant.id}`, JSON.stringify(active), ttl);
-    await this.kv.expire(`grant:${grant.id}:kc`, ttl);
-    return { ...(await this.mintAccess(active, life)), refresh_token: refresh };
+    if (!(await this.kv.compareAndSet(key, pending.raw, this.records.seal(key, active), ttl))) return null;
+    const refresh = `${REFRESH_PREFIX}${gid}.${randomToken()}`;
+    const fam: Family = { current: hashToken(refresh), currentToken: refresh, rotatedAt: this.now() };
+    await this.records.set(`grant:${gid}:fam`, fam, ttl);
+    await this.kv.expire(`grant:${gid}:kc`, ttl);
+    return { grant: active, tokens: { ...(await this.mintAccess(active, life)), refresh_token: refresh } };
   }
 
   private async mintAccess(grant: Grant, life: TokenLifetimes, scopes = grant.scopes): Promise<Omit<IssuedTokens, 'refresh_token'>> {
     const token = `${ACCESS_PREFIX}${randomToken()}`;
     const rec: AccessRecord = { gid: grant.id, exp: this.nowS() + life.accessTokenTtlSeconds, scopes, resource: grant.resource, clientId: grant.clientId };
-    await this.kv.set(`at:${hashToken(token)}`, JSON.stringify(rec), life.accessTokenTtlSeconds);
+    await this.records.set(`at:${hashToken(token)}`, rec, life.accessTokenTtlSeconds);
     return { access_token: token, token_type: 'Bearer', expires_in: life.accessTokenTtlSeconds, scope: scopes.join(' ') };
   }
 
@@ -163,10 +173,11 @@ export class GrantStore {
     if (!gid) return { ok: false, reason: 'unknown' };
     const presented = hashToken(token);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [grant, famRaw] = [await this.get(gid), await this.kv.get(`grant:${gid}:fam`)];
-      if (!grant || !grant.active || !famRaw) return { ok: false, reason: 'unknown' };
+      const famKey = `grant:${gid}:fam`;
+      const [grant, stored] = [await this.get(gid), await this.records.read<Family>(famKey)];
+      if (!grant || !grant.active || !stored) return { ok: false, reason: 'unknown' };
       check(grant);
-      const fam = JSON.parse(famRaw) as Family;
+      const fam = stored.value;
       const inGrace = fam.previous === presented && this.now() - fam.rotatedAt <= life.refreshGraceSeconds * 1000;
       if (fam.current !== presented && !inGrace) {
         await this.revoke(gid);
@@ -175,12 +186,11 @@ export class GrantStore {
       const ttl = life.refreshTokenTtlSeconds;
       if (inGrace) {
         // Idempotent within the grace window: the same current refresh token again, a fresh access token.
-        const again = this.sealer.open(fam.currentSealed, `fam:${gid}`);
-        return { ok: true, grant, tokens: { ...(await this.mintAccess(grant, life, narrowTo)), refresh_token: again } };
+        return { ok: true, grant, tokens: { ...(await this.mintAccess(grant, life, narrowTo)), refresh_token: fam.currentToken } };
       }
       const refresh = `${REFRESH_PREFIX}${gid}.${randomToken()}`;
-      const next: Family = { current: hashToken(refresh), currentSealed: this.sealer.seal(refresh, `fam:${gid}`), previous: presented, rotatedAt: this.now() };
-      if (await this.kv.compareAndSet(`grant:${gid}:fam`, famRaw, JSON.stringify(next), ttl)) {
+      const next: Family = { current: hashToken(refresh), currentToken: refresh, previous: presented, rotatedAt: this.now() };
+      if (await this.kv.compareAndSet(famKey, stored.raw, this.records.seal(famKey, next), ttl)) {
         await this.kv.expire(`grant:${gid}`, ttl);
         await this.kv.expire(`grant:${gid}:kc`, ttl);
         return { ok: true, grant, tokens: { ...(await this.mintAccess(grant, life, narrowTo)), refresh_token: refresh } };
@@ -192,14 +202,12 @@ export class GrantStore {
 
   async accessRecord(token: string): Promise<AccessRecord | null> {
     if (!token.startsWith(ACCESS_PREFIX)) return null;
-    const raw = await this.kv.get(`at:${hashToken(token)}`);
-    return raw ? (JSON.parse(raw) as AccessRecord) : null;
+    return this.records.get<AccessRecord>(`at:${hashToken(token)}`);
   }
 
   async revokeAccess(token: string): Promise<AccessRecord | null> {
     if (!token.startsWith(ACCESS_PREFIX)) return null;
-    const raw = await this.kv.getDel(`at:${hashToken(token)}`);
-    return raw ? (JSON.parse(raw) as AccessRecord) : null;
+    return this.records.getDel<AccessRecord>(`at:${hashToken(token)}`);
   }
 
   /** Ends a grant: its refresh family, its sealed upstream tokens and (via the check in verify) its access tokens. */

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import type { Logger } from '@kmg/shared/logger';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Site } from '../http/sites.js';
 import type { KvStore } from '../store/kv.js';
 import { createRateLimiter } from '../store/rate-limit.js';
-import { Sealer } from '../crypto/seal.js';
+import { createSealer, type Sealer } from '../crypto/seal.js';
 import type { AccessTokenVerifier, UpstreamTokenSource } from '../auth/principal.js';
-import { GatewayTokenVerifier, GrantUpstreamTokens } from '../auth/gateway-tokens.js';
+import { GatewayTokenVerifier, GrantUpstreamTokens } from './gateway-tokens.js';
 import { GrantStore } from './grants.js';
 import { ClientRegistry } from './clients.js';
 import { metadataDocumentFetcher, type ClientMetadataDocument } from './client-metadata.js';
@@ -41,19 +40,12 @@ export interface OAuthServer {
   siteRouter(site: Site): Router;
 }
 
-function sealerFrom(config: GatewayConfig, store: KvStore): Sealer {
-  if (config.encryptionKeys.length > 0) return new Sealer(config.encryptionKeys.map((k) => Sealer.keyFrom(k.id, k.key)));
-  if (store.kind === 'redis') throw new Error('encryptionKeys are required with Redis storage');
-  // In-memory store: nothing outlives the process, so a per-process key is enough.
-  return new Sealer([{ id: 'ephemeral', key: randomBytes(32) }]);
-}
-
 /**
  * The authorization-server facade: one router per site (org path and, for singleOrg, root), the
  * well-known documents, and the two services the MCP path uses (token verifier, upstream tokens).
  */
 export function createOAuthServer(config: GatewayConfig, sites: Site[], opts: OAuthServerOptions): OAuthServer {
-  const sealer = opts.sealer ?? sealerFrom(config, opts.store);
+  const sealer = opts.sealer ?? createSealer(config.encryptionKeys, opts.store);
   const grants = new GrantStore(opts.store, sealer, opts.now);
 
   // One IdP client per org (shared by the org's sites: same Keycloak client, same discovery).

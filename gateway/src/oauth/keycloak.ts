@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { decodeJwt } from 'jose';
 import type { OAuthOrgConfig } from '../config/oauth.js';
+import { fetchTrusting } from '../http/ca-fetch.js';
 
 /** The user's tokens at the identity provider, kept sealed behind a gateway grant. */
 export interface UpstreamTokens {
@@ -54,13 +53,12 @@ function groupsOf(...sources: Record<string, unknown>[]): string[] {
 /**
  * The only module that talks to Keycloak for logins: openid-client as the confidential client
  * `mcp-gateway` (client_secret_basic), authorization code + PKCE S256 + state + nonce, issuer checked
- * by discovery. A private CA (caFile) is trusted through an undici Agent, so NODE_EXTRA_CA_CERTS is
+ * by discovery. A private CA (caFile) is trusted through http/ca-fetch.ts, so NODE_EXTRA_CA_CERTS is
  * not needed.
  */
 export function keycloakIdp(cfg: OAuthOrgConfig['keycloak']): UpstreamIdp {
-  const dispatcher = cfg.caFile ? new Agent({ connect: { ca: readFileSync(cfg.caFile, 'utf8') } }) : undefined;
-  const fetchWithCa: client.CustomFetch = (url, options) =>
-    undiciFetch(url, { ...options, dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+  const trusting = fetchTrusting(cfg.caFile);
+  const fetchWithCa: client.CustomFetch = (url, options) => trusting(url, options as RequestInit);
   let configuration: Promise<client.Configuration> | undefined;
 
   const config = (): Promise<client.Configuration> => {

@@ -1,6 +1,6 @@
 import { Router, urlencoded, type Request, type Response } from 'express';
 import type { Site } from '../http/sites.js';
-import { OAuthError, oauthHandler } from './errors.js';
+import { OAuthError, oauthHandler, sendOAuthError } from './errors.js';
 import { oauthConfig, rateLimit, type OAuthContext } from './context.js';
 import { authenticateClient, formBody } from './client-auth.js';
 import { pkceMatches } from './tokens.js';
@@ -21,8 +21,7 @@ export function tokenRouter(ctx: OAuthContext, site: Site): Router {
   router.all('/token', (req, res, next) => {
     if (req.method === 'POST') return next();
     res.setHeader('Allow', 'POST');
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(405).json({ error: 'invalid_request', error_description: 'use POST' });
+    sendOAuthError(req, res, new OAuthError('invalid_request', 'use POST', { status: 405 }));
   });
 
   const authorizationCode = async (client: OAuthClient, body: Record<string, string>) => {
@@ -45,11 +44,10 @@ export function tokenRouter(ctx: OAuthContext, site: Site): Router {
     }
     if (!pkceMatches(verifier, rec.codeChallenge)) throw await fail('code_verifier does not match the code_challenge');
     if (body.resource !== undefined && checkResource(site, body.resource) !== rec.resource) throw await fail('resource differs from the authorization request');
-    const grant = await ctx.grants.get(rec.gid);
-    if (!grant) throw new OAuthError('invalid_grant', 'authorization code is invalid or expired');
-    const tokens = await ctx.grants.activate(grant, life);
+    const activated = await ctx.grants.activate(rec.gid, life);
+    if (!activated) throw new OAuthError('invalid_grant', 'authorization code is invalid, expired or revoked');
     await ctx.clients.markUsed(site, client);
-    return tokens;
+    return activated.tokens;
   };
 
   const refreshToken = async (client: OAuthClient, body: Record<string, string>) => {

@@ -31,6 +31,17 @@ describe('MemoryKvStore', () => {
     expect(await kv.getDel('l')).toBeNull();
     await kv.close();
   });
+  it('takeOnce hands a value out first once, then as a replay until the tombstone expires', async () => {
+    const c = clock();
+    const kv = new MemoryKvStore(c.now);
+    await kv.set('code', 'rec', 60);
+    expect(await kv.takeOnce('code', 3600)).toEqual({ value: 'rec', first: true });
+    c.advance(120);
+    expect(await kv.takeOnce('code', 3600)).toEqual({ value: 'rec', first: false });
+    c.advance(3600);
+    expect(await kv.takeOnce('code', 3600)).toBeNull();
+    await kv.close();
+  });
   it('compare-and-set writes only over the expected value', async () => {
     const kv = new MemoryKvStore();
     expect(await kv.compareAndSet('f', null, 'v1', 5)).toBe(true);

@@ -16,6 +16,12 @@ export interface KvStore {
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Atomically reads and deletes (single-use codes). */
   getDel(key: string): Promise<string | null>;
+  /**
+   * Single use with memory, atomically: the first caller gets the value (`first: true`) and the key becomes a
+   * tombstone holding it for `tombstoneTtlSeconds`; every later caller gets the same value with `first: false`,
+   * so a replay is recognised however close it comes to the first use. Null when the key never existed or expired.
+   */
+  takeOnce(key: string, tombstoneTtlSeconds: number): Promise<{ value: string; first: boolean } | null>;
   /** Deletes keys; returns how many existed. */
   del(...keys: string[]): Promise<number>;
   /** Increments a counter; the TTL is set when the counter is created and not extended. */
@@ -35,6 +41,15 @@ export interface KvStore {
   /** Throws when the backend is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What takeOnce's tombstone puts before the value (sealed values start with "v1.", so they never collide). */
+export const TOMBSTONE = 'kmg-used:';
+
+/** Reads takeOnce's result: the value, and whether this call was the first to take it. */
+export function fromTake(raw: string | null): { value: string; first: boolean } | null {
+  if (raw === null) return null;
+  return raw.startsWith(TOMBSTONE) ? { value: raw.slice(TOMBSTONE.length), first: false } : { value: raw, first: true };
 }
 
 export class KvTtlError extends TypeError {

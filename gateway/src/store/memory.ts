@@ -1,4 +1,4 @@
-import { checkTtl, type KvStore } from './kv.js';
+import { checkTtl, fromTake, TOMBSTONE, type KvStore } from './kv.js';
 
 interface Entry {
   value: string;
@@ -52,6 +52,12 @@ export class MemoryKvStore implements KvStore {
     const e = this.live(key);
     this.map.delete(key);
     return e?.value ?? null;
+  }
+  async takeOnce(key: string, tombstoneTtlSeconds: number): Promise<{ value: string; first: boolean } | null> {
+    const e = this.live(key);
+    if (!e) return null;
+    if (!e.value.startsWith(TOMBSTONE)) this.put(key, TOMBSTONE + e.value, tombstoneTtlSeconds);
+    return fromTake(e.value);
   }
   async del(...keys: string[]): Promise<number> {
     let n = 0;

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { checkTtl, type KvStore } from './kv.js';
+import { checkTtl, fromTake, TOMBSTONE, type KvStore } from './kv.js';
 
 /**
  * Redis URL forms accepted by `storage.redis.url`:
@@ -45,11 +45,18 @@ const INCR_TTL = `local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
+// One GET-and-mark step, so two concurrent takers can never both see the value as unused.
+const TAKE_ONCE = `local v = redis.call('GET', KEYS[1])
+if not v then return false end
+if string.sub(v, 1, string.len(ARGV[1])) ~= ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. v, 'EX', ARGV[2]) end
+return v`;
+
 type Client = Redis | Cluster;
 interface Scripts {
   kmgCas(key: string, hasExpected: string, expected: string, value: string, ttl: number): Promise<number>;
   kmgDelIfEq(key: string, expected: string): Promise<number>;
   kmgIncrTtl(key: string, ttl: number): Promise<number>;
+  kmgTakeOnce(key: string, marker: string, ttl: number): Promise<string | null>;
 }
 
 export interface RedisStoreOptions {
@@ -95,6 +102,7 @@ export class RedisKvStore implements KvStore {
     this.client.defineCommand('kmgCas', { numberOfKeys: 1, lua: CAS });
     this.client.defineCommand('kmgDelIfEq', { numberOfKeys: 1, lua: DEL_IF_EQ });
     this.client.defineCommand('kmgIncrTtl', { numberOfKeys: 1, lua: INCR_TTL });
+    this.client.defineCommand('kmgTakeOnce', { numberOfKeys: 1, lua: TAKE_ONCE });
     this.scripts = this.client as unknown as Scripts;
   }
 
@@ -109,6 +117,9 @@ export class RedisKvStore implements KvStore {
   }
   getDel(key: string): Promise<string | null> {
     return this.client.getdel(key);
+  }
+  async takeOnce(key: string, tombstoneTtlSeconds: number): Promise<{ value: string; first: boolean } | null> {
+    return fromTake(await this.scripts.kmgTakeOnce(key, TOMBSTONE, checkTtl(key, tombstoneTtlSeconds)));
   }
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;

@@ -33,6 +33,16 @@ describe('RedisKvStore', () => {
     await expect(kv.set('e', '1', 0)).rejects.toThrow(/TTL/);
   });
 
+  it('takeOnce: one of many concurrent takers is first, every other one sees a replay of the same value', async () => {
+    await kv.set('once', 'sealed-record', 30);
+    const results = await Promise.all(Array.from({ length: 20 }, () => kv.takeOnce('once', 600)));
+    expect(results.filter((r) => r?.first)).toHaveLength(1);
+    expect(results.every((r) => r?.value === 'sealed-record')).toBe(true);
+    // The tombstone outlives the value's own TTL, so a late replay is still recognised.
+    expect(await kv.client.ttl('once')).toBeGreaterThan(30);
+    expect(await kv.takeOnce('never-set', 600)).toBeNull();
+  });
+
   it('hands a single-use value to exactly one of many concurrent takers', async () => {
     await kv.set('code', 'v', 30);
     const results = await Promise.all(Array.from({ length: 20 }, () => kv.getDel('code')));

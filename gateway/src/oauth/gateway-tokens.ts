@@ -1,9 +1,9 @@
-import { randomToken } from '../oauth/tokens.js';
-import type { GrantStore } from '../oauth/grants.js';
-import { UpstreamRefusedError, type UpstreamIdp, type UpstreamTokens } from '../oauth/keycloak.js';
+import { randomToken } from './tokens.js';
+import type { GrantStore } from './grants.js';
+import { UpstreamRefusedError, type UpstreamIdp, type UpstreamTokens } from './keycloak.js';
 import type { KvStore } from '../store/kv.js';
 import { pollFor } from '../store/kv.js';
-import { InvalidTokenError, type AccessTokenVerifier, type Principal, type UpstreamTokenSource } from './principal.js';
+import { InvalidTokenError, type AccessTokenVerifier, type Principal, type UpstreamTokenSource } from '../auth/principal.js';
 import type { Logger } from '@kmg/shared/logger';
 
 const norm = (s: string) => s.replace(/\/+$/, '');

@@ -1,0 +1,59 @@
+// Every command the README and docs/*.md show in a shell code block, and how it is proved: either a file of
+// the suite (or CI) that runs it, with a literal that file contains to show it does, or the reason it cannot
+// run here. docs.unit.test.ts fails on a command that is in neither list, and on an entry nothing shows any
+// more. Add new commands here when you add them to a doc.
+
+export interface RanBy {
+  /** Repository-relative path of the test or CI script that runs the command (or exactly what it runs). */
+  file: string;
+  /** A literal in that file that shows it runs it. */
+  contains: string;
+}
+
+export interface CommandEntry {
+  /** The command as the docs write it (comments stripped, whitespace collapsed), or a pattern for a family. */
+  command: string | RegExp;
+  ranBy?: RanBy;
+  notRunnable?: string;
+}
+
+const NO_DOCKER = 'needs a Docker engine, which the test machines do not have';
+
+export const COMMANDS: CommandEntry[] = [
+  // CI runs the README's test command on a fresh machine.
+  { command: 'npm ci && npm test', ranBy: { file: '.ci/run', contains: 'npm test' } },
+  // `npm start` is `tsc -b && node gateway/dist/dev/start.js`; the suite starts that script and signs in.
+  { command: 'npm ci && npm start', ranBy: { file: 'test/src/gateway-mcp/dev-start.it.test.ts', contains: "'dev', 'start.js'" } },
+  {
+    command: 'docker compose up -d --build',
+    notRunnable: `${NO_DOCKER}; test/src/deploy/compose.unit.test.ts checks compose.yaml and validates its configs against the schemas`,
+  },
+  { command: 'docker compose ps', notRunnable: NO_DOCKER },
+  {
+    command: 'docker build -t registry.example.com/platform/kube-mcp-gateway:0.1.0 .',
+    notRunnable: `${NO_DOCKER}; test/src/deploy/image.it.test.ts runs the image's install steps and starts both processes from its runtime tree`,
+  },
+  { command: 'docker push registry.example.com/platform/kube-mcp-gateway:0.1.0', notRunnable: 'pushes to your registry' },
+  {
+    command: 'docker run --rm -p 127.0.0.1:8080:8080 -v "$PWD/gateway.yaml:/etc/kmg/gateway.yaml:ro" kube-mcp-gateway:dev gateway --config /etc/kmg/gateway.yaml',
+    notRunnable: `${NO_DOCKER}; test/src/deploy/image.it.test.ts starts the gateway from the image's runtime tree`,
+  },
+  { command: 'kubectl create namespace mcp', notRunnable: 'changes a cluster you own' },
+  {
+    command: /^kubectl -n mcp create secret generic kmg-secrets .+$/,
+    notRunnable: 'writes your secrets into a cluster you own',
+  },
+  {
+    command: /^helm upgrade --install mcp helm\/kube-mcp-gateway -n mcp .+$/,
+    notRunnable: 'installs into a cluster you own; test/src/deploy/helm.it.test.ts lints and renders the chart with each value set and dry-runs the result against the local stack',
+  },
+  {
+    command: 'npm run bench',
+    notRunnable: 'a measurement run of many minutes that reports figures rather than assertions; its output is bench/results.md',
+  },
+  { command: 'npm run bench -- gateway', notRunnable: 'a measurement run (see npm run bench)' },
+];
+
+export function entryFor(command: string, entries: CommandEntry[] = COMMANDS): CommandEntry | undefined {
+  return entries.find((e) => (typeof e.command === 'string' ? e.command === command : e.command.test(command)));
+}

@@ -62,6 +62,14 @@ export function brokenLinks(root: string, files: string[]): string[] {
   return problems;
 }
 
+/** One line per repository path named in inline code that does not exist (a file moved or renamed). */
+export function missingPaths(root: string, files: string[]): string[] {
+  const facts = factsReader(root);
+  return files.flatMap((file) =>
+    [...new Set(facts(file).paths)].filter((p) => !existsSync(path.join(root, p))).map((p) => `${file}: \`${p}\` does not exist`),
+  );
+}
+
 /**
  * One line per shell command in `files` that no entry lists, per entry whose proof does not hold (its file
  * missing or not containing the literal, or neither a test nor a reason given), and per entry no doc shows.

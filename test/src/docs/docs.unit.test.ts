@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot } from '../stack/env.js';
-import { brokenLinks, commandProblems, docFiles } from './check.js';
+import { brokenLinks, commandProblems, docFiles, missingPaths } from './check.js';
 import { COMMANDS, type CommandEntry } from './commands.js';
-import { markdownFacts, shellCommands } from './markdown.js';
+import { markdownFacts, repoPaths, shellCommands } from './markdown.js';
 
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
 
@@ -28,6 +28,10 @@ describe('README.md and docs/', () => {
 
   it('has no relative link to a missing file or anchor', () => {
     expect(brokenLinks(repoRoot, files)).toEqual([]);
+  });
+
+  it('names only repository paths that exist', () => {
+    expect(missingPaths(repoRoot, files)).toEqual([]);
   });
 
   it('shows only commands the suite runs or that are listed as not runnable, with the reason', () => {
@@ -91,6 +95,12 @@ describe('the checks themselves', () => {
     expect(problems.join('\n')).toMatch(/docs\/none\.md does not exist/);
     expect(problems.join('\n')).toMatch(/no heading or anchor "#nope"/);
     expect(problems.join('\n')).toMatch(/outside the repository/);
+  });
+
+  it('reports a repository path in inline code that does not exist, ignoring build output and placeholders', () => {
+    expect(repoPaths('gateway/src/app.ts, worker/dist/main.js helm/{chart} docs/')).toEqual(['gateway/src/app.ts', 'docs/']);
+    const root = fixture({ 'README.md': 'See `docs/x.md` and `gateway/gone.ts`.\n', 'docs/x.md': '# X\n' });
+    expect(missingPaths(root, docFiles(root))).toEqual(['README.md: `gateway/gone.ts` does not exist']);
   });
 
   it('reports a new command, a proof that does not hold and an entry nothing shows', () => {

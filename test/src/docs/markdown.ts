@@ -11,11 +11,24 @@ export interface MarkdownFacts {
   anchors: Set<string>;
   /** One entry per command line in `sh`/`bash`/`shell`/`console` code blocks (continuations joined). */
   commands: string[];
+  /** Repository paths named in inline code (`gateway/src/…`, `helm/…`), which must exist. */
+  paths: string[];
 }
 
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
 const HTML_TARGET = /\b(?:href|src)\s*=\s*"([^"]*)"/g;
 const HTML_ANCHOR = /\b(?:id|name)\s*=\s*"([^"]+)"/g;
+// A word in inline code that names a file or directory of this repository. Build output (dist/) is left
+// out: it exists only after `tsc -b`. Placeholders ({org}, <pool>) and globs do not match.
+const REPO_PATH = /^(?:\.ci|bench|deploy|docs|gateway|helm|shared|test|worker)\/[A-Za-z0-9_./-]*$/;
+
+/** The repository paths in one inline code span. */
+export function repoPaths(code: string): string[] {
+  return code
+    .split(/\s+/)
+    .map((w) => w.replace(/^[("'`]+|[)"'`,.:;]+$/g, ''))
+    .filter((w) => REPO_PATH.test(w) && !w.includes('/dist/') && !w.includes('..'));
+}
 
 /** Visible text of inline tokens (what GitHub slugs a heading from). */
 function plainText(tokens: Token[] | undefined): string {
@@ -64,7 +77,7 @@ export function shellCommands(code: string): string[] {
 export function markdownFacts(source: string): MarkdownFacts {
   const tokens = new Lexer({ gfm: true }).lex(source);
   const slugger = new GithubSlugger();
-  const facts: MarkdownFacts = { links: [], anchors: new Set(), commands: [] };
+  const facts: MarkdownFacts = { links: [], anchors: new Set(), commands: [], paths: [] };
   const visit = (list: Token[] | undefined): void => {
     for (const t of list ?? []) {
       switch (t.type) {
@@ -78,6 +91,9 @@ export function markdownFacts(source: string): MarkdownFacts {
         case 'html':
           for (const m of t.raw.matchAll(HTML_TARGET)) facts.links.push(m[1]!);
           for (const m of t.raw.matchAll(HTML_ANCHOR)) facts.anchors.add(m[1]!);
+          break;
+        case 'codespan':
+          facts.paths.push(...repoPaths((t as Tokens.Codespan).text));
           break;
         case 'code': {
           const code = t as Tokens.Code;

@@ -45,6 +45,19 @@ describe('README.md and docs/', () => {
     expect(markdownFacts(readme).commands).toEqual(expect.arrayContaining(['npm ci && npm test', 'npm ci && npm start']));
   });
 
+  it('lists the toolchains and every package .ci/run installs as what the tests need', () => {
+    const ci = readFileSync(path.join(repoRoot, '.ci/run'), 'utf8');
+    const contributing = readFileSync(path.join(repoRoot, 'docs/CONTRIBUTING.md'), 'utf8');
+    const packages = [...ci.matchAll(/need\+=\(([\w.-]+)\)/g)].map((m) => m[1]!);
+    expect(packages).toEqual(expect.arrayContaining(['redis-server', 'chromium', 'maven']));
+    for (const pkg of packages) expect(contributing, pkg).toMatch(new RegExp(`\`${pkg}\``));
+    // The versions .ci/run refuses to go below are the ones the docs name.
+    expect(ci).toMatch(/java_major\)" -ge 17/);
+    expect(ci).toMatch(/go_minor\)" -ge 24/);
+    expect(ci).toContain('a===20&&b>=19');
+    for (const text of [contributing, readme]) expect(text).toMatch(/Node\.js 20\.19\+[\s\S]*Go 1\.24\+[\s\S]*Java 17\+/);
+  });
+
   it('keeps the README short and free of team markers and placeholders', () => {
     expect(proseLines(readme)).toBeLessThanOrEqual(250);
     for (const file of files) {

@@ -1,12 +1,96 @@
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeApiserver, type FakeApiserver } from '../../testing/fake-apiserver.js';
+import { connectInMemory, testConfig, testDeps } from '../../testing/harness.js';
+import { maskHelmValues, maskKnownValues } from './mask-values.js';
 import { decodeRelease } from './release.js';
+
+const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64');
+const encode = (release: unknown) => b64(gzipSync(Buffer.from(JSON.stringify(release))).toString('base64'));
+
+function release(name: string, version: number, status: string, extra: Record<string, unknown> = {}) {
+  return {
+    name,
+    namespace: 'apps',
+    version,
+    info: { status, last_deployed: new Date().toISOString(), notes: 'Log in with password hunter2-secret or token: abc123xyz' },
+    chart: { metadata: { name, version: '1.0.0', appVersion: '2.0.0' }, values: { admin: { password: 'chart-default-pw' } } },
+    config: { db: { passwords: ['first-pw-111', 'second-pw-222'], host: 'db' }, auth: { enabled: true, users: [{ name: 'u', pw: 'nested-pw-333' }] }, rootPassword: 'hunter2-secret' },
+    manifest: `apiVersion: v1\nkind: Secret\nmetadata:\n  name: gen\nstringData:\n  pw: generated-pw-444\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  echo: generated-pw-444\n`,
+    ...extra,
+  };
+}
+
+const SECRETS = [
+  ['web', 1, 'superseded'],
+  ['web', 2, 'deployed'],
+  ['broken', 1, 'failed'],
+  ['moving', 3, 'pending-upgrade'],
+  ['gone', 1, 'uninstalled'],
+].map(([name, v, status]) => ({
+  metadata: { name: `sh.helm.release.v1.${name}.v${v}`, namespace: 'apps', labels: { owner: 'helm', name: String(name), version: String(v), status: String(status) } },
+  data: { release: encode(release(String(name), Number(v), String(status))) },
+}));
+
+let api: FakeApiserver;
+beforeAll(async () => {
+  api = await startFakeApiserver((req) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/api/v1/namespaces/apps/secrets') {
+      const metadataOnly = String(req.headers.accept).startsWith('application/json;as=PartialObjectMetadataList');
+      const name = /name=([^,]+)/.exec(url.searchParams.get('labelSelector') ?? '')?.[1];
+      const items = SECRETS.filter((s) => !name || s.metadata.labels.name === name).map((s) => (metadataOnly ? { metadata: s.metadata } : s));
+      return { status: 200, body: { kind: metadataOnly ? 'PartialObjectMetadataList' : 'SecretList', metadata: {}, items } };
+    }
+    const one = SECRETS.find((s) => url.pathname === `/api/v1/namespaces/apps/secrets/${s.metadata.name}`);
+    if (one) return { status: 200, body: one };
+    return undefined;
+  });
+});
+afterAll(() => api.close());
 
 describe('Helm release secrets', () => {
   it('decodes base64(base64(gzip(JSON))) as Helm stores it', () => {
-    const release = { name: 'web', namespace: 'team-a', version: 3, info: { status: 'deployed' }, config: { image: 'nginx' } };
-    const inner = gzipSync(Buffer.from(JSON.stringify(release))).toString('base64');
-    const data = Buffer.from(inner).toString('base64');
-    expect(decodeRelease({ metadata: { name: 'sh.helm.release.v1.web.v3' }, data: { release: data } })).toEqual(release);
+    const r = { name: 'web', namespace: 'team-a', version: 3, info: { status: 'deployed' }, config: { image: 'nginx' } };
+    expect(decodeRelease({ metadata: { name: 'sh.helm.release.v1.web.v3' }, data: { release: encode(r) } })).toEqual(r);
+  });
+
+  it('refuses a gzip bomb instead of inflating it', () => {
+    const bomb = b64(gzipSync(Buffer.alloc(64 * 1024 * 1024)).toString('base64'));
+    expect(() => decodeRelease({ metadata: { name: 'bomb' }, data: { release: bomb } }, 1024 * 1024)).toThrow(/decompresses to more than 1048576 bytes; refused/);
+  });
+
+  it('lists like helm list: deployed, failed and pending by default, latest revision only, from metadata', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const before = api.requests.length;
+    const res = await client.callTool({ name: 'helm_releases_list', arguments: { namespace: 'apps' } });
+    const rows = (res.structuredContent as { rows: Array<Record<string, string>> }).rows;
+    expect(rows.map((r) => `${r.name}:${r.revision}:${r.status}`)).toEqual(['broken:1:failed', 'moving:3:pending-upgrade', 'web:2:deployed']);
+    expect(rows[2]).toMatchObject({ chart: 'web-1.0.0', appVersion: '2.0.0' });
+    const made = api.requests.slice(before);
+    // One metadata-only list, then one GET per release shown: superseded and uninstalled revisions are never downloaded.
+    expect(made.filter((r) => r.url.startsWith('/api/v1/namespaces/apps/secrets?')).every((r) => String(r.headers.accept).includes('PartialObjectMetadataList'))).toBe(true);
+    expect(made.filter((r) => /secrets\/sh\.helm/.test(r.url)).map((r) => r.url.split('/').pop()).sort()).toEqual(['sh.helm.release.v1.broken.v1', 'sh.helm.release.v1.moving.v3', 'sh.helm.release.v1.web.v2']);
+    const all = await client.callTool({ name: 'helm_releases_list', arguments: { namespace: 'apps', all: true } });
+    expect((all.structuredContent as { rows: Array<{ name: string }> }).rows.map((r) => r.name)).toContain('gone');
+    await close();
+  });
+
+  it('masks values under sensitive keys, also in arrays, and those values where NOTES and the manifest repeat them', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const res = await client.callTool({ name: 'helm_release_get', arguments: { name: 'web', namespace: 'apps', show: ['values', 'notes', 'manifest', 'chartValues'] } });
+    const text = JSON.stringify(res);
+    for (const v of ['first-pw-111', 'second-pw-222', 'nested-pw-333', 'hunter2-secret', 'abc123xyz', 'chart-default-pw', 'generated-pw-444']) expect(text).not.toContain(v);
+    expect(text).toContain('host: db');
+    expect(text).toContain('enabled: true');
+    expect(text).toContain('revisions:\\n- 1\\n- 2');
+    await close();
+  });
+
+  it('masks scalars under a sensitive key at any depth, keeps booleans and other keys', () => {
+    const { masked, hidden } = maskHelmValues({ tokens: ['t-1', 't-2'], tls: { cert: 'PEM', enabled: true }, name: 'x' });
+    expect(masked).toEqual({ tokens: ['***', '***'], tls: { cert: '***', enabled: true }, name: 'x' });
+    // Values under 4 characters would mask ordinary words, so free text keeps them.
+    expect(maskKnownValues('the t-1 and longer-value', new Set([...hidden, 'longer-value']))).toBe('the t-1 and ***');
   });
 });

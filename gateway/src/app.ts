@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '@kmg/shared/logger';
+import { httpLogSerializers, type Logger } from '@kmg/shared/logger';
 import { observeKeycloak, recordToolCall, type Ops, type OpsMetrics } from '@kmg/shared/ops';
 import { keycloakIdp, type UpstreamIdp } from './oauth/keycloak.js';
 import { createAuditSink } from './policy/audit.js';
@@ -40,16 +40,6 @@ export interface GatewayApp {
   deps: GatewayDeps;
 }
 
-/** Query values that are secrets or session handles (IdP codes, login state, consent ids) never reach a log. */
-const SECRET_QUERY = new Set(['code', 'state', 'session_state', 'id', 'tx', 'token', 'refresh_token', 'access_token']);
-export function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  for (const k of [...params.keys()]) if (SECRET_QUERY.has(k)) params.set(k, '[redacted]');
-  return `${url.slice(0, q)}?${params.toString()}`;
-}
-
 /** Builds the Express app from validated config; no listen() (main.ts and tests do that). */
 export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
   const now = appDeps.now ?? Date.now;
@@ -70,7 +60,8 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
       logger: appDeps.logger,
       genReqId: requestId,
       autoLogging: { ignore: (req) => req.url === '/healthz' },
-      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
+      // No cookies, Set-Cookie, Mcp-Session-Id, or codes/state in URLs and Location headers (shared/src/logger.ts).
+      serializers: httpLogSerializers,
     }),
   );
   // Helmet on every page; the consent page tightens CSP further per response.

@@ -48,7 +48,12 @@ export const oauthOrgSchema = z.object({
         .prefault({}),
       clientIdMetadataDocuments: z
         .object({
-          enabled: z.boolean().default(true),
+          /**
+           * An https client_id names a metadata document the gateway fetches. Unset: on, except under the
+           * initial-access-token registration policy (a document needs no token, so it would bypass that policy).
+           * Under allow-listed, the document's redirect hosts must be on the allow list like any registration's.
+           */
+          enabled: z.boolean().optional(),
           /** Tests serve documents from 127.0.0.1; production must keep this false (SSRF). */
           allowPrivateAddresses: z.boolean().default(false),
           timeoutMs: z.coerce.number().int().positive().default(5000),

@@ -17,6 +17,8 @@ export interface LoginTransaction {
   base: string;
   clientId: string;
   clientName?: string;
+  /** How the gateway knows the client: only a configured client's name was checked by anyone. */
+  clientSource?: OAuthClient['source'];
   redirectUri: string;
   state?: string;
   codeChallenge: string;
@@ -117,6 +119,7 @@ export function authorizeRouter(ctx: OAuthContext, site: Site, sealer: Sealer): 
         base: site.base,
         clientId: client.client_id,
         clientName: client.client_name,
+        clientSource: client.source,
         redirectUri,
         state,
         codeChallenge: challenge,

@@ -6,6 +6,8 @@ describe('client ID metadata documents', () => {
   it.each([
     ['127.0.0.1', true], ['10.1.2.3', true], ['172.20.0.1', true], ['192.168.1.1', true], ['169.254.169.254', true],
     ['100.64.0.1', true], ['0.0.0.0', true], ['::1', true], ['fd00::1', true], ['fe80::1', true], ['::ffff:127.0.0.1', true],
+    ['64:ff9b::a00:1', true], ['64:ff9b::7f00:1', true], ['fec0::1', true], ['2002:a00:1::1', true], ['::7f00:1', true], ['::ffff:7f00:1', true],
+    ['2001:0:4136:e378::1', true], ['192.0.2.10', true],
     ['93.184.216.34', false], ['2606:4700::1111', false],
   ])('classifies %s as private=%s', (addr, expected) => {
     expect(isPrivateAddress(addr)).toBe(expected);

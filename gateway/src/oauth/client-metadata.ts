@@ -8,9 +8,17 @@ import { OAuthError } from './errors.js';
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
+  ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
+// IPv6: unspecified, loopback and IPv4-compatible (::/96), discard, the NAT64 prefixes (64:ff9b::/96 reaches any
+// IPv4 address, private ones included, through a NAT64 gateway), 6to4 and Teredo (IPv4 inside), documentation,
+// unique-local, site-local (fec0::/10, deprecated but still routed by some stacks), link-local, multicast.
+// IPv4-mapped addresses (::ffff:a.b.c.d) are judged by BlockList against the IPv4 rules above.
+for (const [net, prefix] of [
+  ['::', 96], ['100::', 64], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16],
+  ['fc00::', 7], ['fec0::', 10], ['fe80::', 10], ['ff00::', 8],
+] as const) {
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 }
 

@@ -8,7 +8,7 @@ import type { ClientMetadataDocument } from './client-metadata.js';
 
 const DOC_URL = 'https://app.example/oauth/client.json';
 
-function appWith(orgOauth: Record<string, unknown>, docs: Record<string, ClientMetadataDocument> = {}, overrides: Record<string, unknown> = {}) {
+function appWith(orgOauth: Record<string, unknown>, docs: Record<string, ClientMetadataDocument> = {}, overrides: Record<string, unknown> = {}, fail?: Error) {
   const clock = frozenClock();
   const idp = new FakeIdp(clock.now);
   let fetches = 0;
@@ -19,6 +19,7 @@ function appWith(orgOauth: Record<string, unknown>, docs: Record<string, ClientM
     idpFor: () => idp,
     fetchClientMetadata: async (_site, url) => {
       fetches++;
+      if (fail) throw fail;
       const d = docs[url];
       if (!d) throw new Error('not found');
       return d;
@@ -79,6 +80,16 @@ describe('client ID metadata documents', () => {
 });
 
 describe('limits and browser access', () => {
+  it('rate-limits the token endpoint per address: a new client_id does not buy a new bucket or another document fetch', async () => {
+    const { app, fetches } = appWith({}, {}, { rateLimits: { token: { points: 2, windowSeconds: 60 } } });
+    const send = (clientId: string) => request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'refresh_token', refresh_token: 'x', client_id: clientId });
+    await send('https://a.example/c1.json');
+    await send('https://a.example/c2.json');
+    const limited = await send('https://a.example/c3.json');
+    expect(limited.status).toBe(429);
+    expect(fetches()).toBe(2);
+    expect((await request(app).post('/orgs/acme/revoke').type('form').send({ token: 'x', client_id: 'https://a.example/c4.json' })).status).toBe(429);
+  });
   it('rate-limits the token endpoint with 429 and Retry-After', async () => {
     const { app } = appWith({}, {}, { rateLimits: { token: { points: 2, windowSeconds: 60 } } });
     const send = () => request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'c' });
@@ -102,6 +113,82 @@ describe('limits and browser access', () => {
       const res = await request(app).options(path).set('Origin', 'http://localhost:6274').set('Access-Control-Request-Method', 'POST');
       expect(res.status, path).toBe(204);
       expect(res.headers['access-control-allow-origin'], path).toBe('*');
+    }
+  });
+});
+
+describe('client ID metadata documents under the registration policy', () => {
+  const doc: ClientMetadataDocument = { client_id: DOC_URL, client_name: 'Doc Client', redirect_uris: ['https://evil.example/cb'], token_endpoint_auth_method: 'none' };
+  const authorize = (app: Parameters<typeof request>[0], redirect = 'https://evil.example/cb') =>
+    request(app).get('/orgs/acme/authorize').query({ client_id: DOC_URL, redirect_uri: redirect, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 's' });
+
+  it('allow-listed: a document naming a redirect host off the list is refused, and no code goes there', async () => {
+    const { app } = appWith({ registration: { policy: 'allow-listed', allowedRedirectHosts: ['claude.ai'] } }, { [DOC_URL]: doc });
+    const res = await authorize(app);
+    expect(res.status).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.text).toContain('not on this server');
+    const token = await request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'authorization_code', code: 'x', code_verifier: 'v'.repeat(43), client_id: DOC_URL });
+    expect(token.status).toBe(401);
+    expect(token.body.error).toBe('invalid_client');
+  });
+
+  it('allow-listed: a document whose redirect hosts are allowed (or loopback) works', async () => {
+    const { app } = appWith({ registration: { policy: 'allow-listed', allowedRedirectHosts: ['claude.ai'] } }, { [DOC_URL]: { ...doc, redirect_uris: [REDIRECT, 'https://claude.ai/cb'] } });
+    const p = pkce();
+    const { code } = await obtainCode(app, DOC_URL, p.challenge);
+    expect((await request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'authorization_code', code, code_verifier: p.verifier, client_id: DOC_URL })).status).toBe(200);
+  });
+
+  it('allow-listed: a document accepted by an open org is not served from its cache to a stricter org', async () => {
+    const { app } = appWith({ registration: { policy: 'allow-listed', allowedRedirectHosts: [] } }, { [DOC_URL]: doc });
+    const open = await request(app).get('/orgs/other/authorize').query({ client_id: DOC_URL, redirect_uri: 'https://evil.example/cb', response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256' });
+    expect(open.status).toBe(302);
+    expect((await authorize(app)).status).toBe(400);
+  });
+
+  it('initial-access-token: documents are off unless the org turns them on explicitly', async () => {
+    const iat = { policy: 'initial-access-token', initialAccessTokens: ['iat-0123456789abcdef'] };
+    const off = appWith({ registration: iat }, { [DOC_URL]: { ...doc, redirect_uris: [REDIRECT] } });
+    const res = await authorize(off.app, REDIRECT);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('unknown client_id');
+    expect(off.fetches()).toBe(0);
+    expect((await request(off.app).get('/.well-known/oauth-authorization-server/orgs/acme')).body.client_id_metadata_document_supported).toBe(false);
+    const on = appWith({ registration: iat, clientIdMetadataDocuments: { enabled: true } }, { [DOC_URL]: { ...doc, redirect_uris: [REDIRECT] } });
+    expect((await authorize(on.app, REDIRECT)).status).toBe(302);
+  });
+
+  it('never echo why a document could not be fetched (no private-network port oracle)', async () => {
+    const { app } = appWith({}, {}, {}, new Error('connect ECONNREFUSED 10.0.0.5:6379'));
+    const page = await authorize(app);
+    const token = await request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'authorization_code', code: 'x', code_verifier: 'v'.repeat(43), client_id: DOC_URL });
+    expect(page.status).toBe(400);
+    expect(token.status).toBe(401);
+    expect(token.body).toEqual({ error: 'invalid_client', error_description: 'the client_id metadata document could not be used' });
+    for (const text of [page.text, JSON.stringify(token.body)]) {
+      expect(text).not.toMatch(/ECONNREFUSED|10\.0\.0\.5|6379/);
+      expect(text).toContain('could not be used');
+    }
+  });
+});
+
+describe('the consent page names the client only as far as it is known', () => {
+  it('marks a metadata-document client name as unverified and shows the host that published it', async () => {
+    const { app } = appWith({}, { [DOC_URL]: { client_id: DOC_URL, client_name: 'Official Kubernetes Tool', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' } });
+    const l = await loginToConsent(app, DOC_URL, pkce().challenge);
+    const page = await request(app).get(new URL(l.callback.headers.location!).pathname + new URL(l.callback.headers.location!).search).set('Cookie', l.cookie);
+    expect(page.text).toMatch(/Official Kubernetes Tool.{0,20}<em>\(unverified name\)<\/em> from <strong>app\.example<\/strong>/);
+  });
+  it('marks a self-registered client name as unverified, and shows a configured client name as is', async () => {
+    const { app } = appWith({ clients: [{ client_id: 'cli', client_name: 'Company CLI', redirect_uris: [REDIRECT] }] });
+    const reg = await request(app).post('/orgs/acme/register').send({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', client_name: 'Company CLI' });
+    for (const [id, unverified] of [[reg.body.client_id as string, true], ['cli', false]] as const) {
+      const l = await loginToConsent(app, id, pkce().challenge);
+      const u = new URL(l.callback.headers.location!);
+      const page = await request(app).get(u.pathname + u.search).set('Cookie', l.cookie);
+      expect(page.text, id).toContain('Company CLI');
+      expect(page.text.includes('unverified name'), id).toBe(unverified);
     }
   });
 });

@@ -1,8 +1,11 @@
+import type { Logger } from '@kmg/shared/logger';
 import type { KvStore } from '../store/kv.js';
+import type { Sealer } from '../crypto/seal.js';
+import { SealedRecords } from '../store/sealed.js';
 import type { OAuthOrgConfig } from '../config/oauth.js';
 import type { Site } from '../http/sites.js';
 import { OAuthError } from './errors.js';
-import { checkRedirectUri } from './redirect-uri.js';
+import { checkRedirectUri, offAllowList } from './redirect-uri.js';
 import { hashToken, safeEqual } from './tokens.js';
 import { isMetadataDocumentClientId, type ClientMetadataDocument } from './client-metadata.js';
 
@@ -26,15 +29,29 @@ export interface OAuthClient {
   used?: boolean;
 }
 
+/** Whether an org accepts client ID metadata documents: as configured, else on unless registration needs a token. */
+export function metadataDocumentsEnabled(cfg: OAuthOrgConfig): boolean {
+  return cfg.clientIdMetadataDocuments.enabled ?? cfg.registration.policy !== 'initial-access-token';
+}
+
+/** The one answer for any document that cannot be used: the reason (connect refused, not JSON, …) is logged only. */
+const DOCUMENT_UNUSABLE = 'the client_id metadata document could not be used';
+
 /**
  * Looks clients up by id: configured (pre-registered) first, then an https client_id names a metadata
- * document (fetched and cached), else a dynamic registration in the store (`client:{org}:{id}`).
+ * document (fetched and cached), else a dynamic registration in the store (`client:{org}:{id}`). Stored
+ * clients are sealed (their redirect URIs decide where codes go).
  */
 export class ClientRegistry {
+  private readonly records: SealedRecords;
   constructor(
     private readonly kv: KvStore,
+    sealer: Sealer,
     private readonly fetchDocument: (site: Site, url: string) => Promise<ClientMetadataDocument>,
-  ) {}
+    private readonly logger?: Logger,
+  ) {
+    this.records = new SealedRecords(kv, sealer);
+  }
 
   private key(site: Site, clientId: string): string {
     return `client:${site.org.name}:${hashToken(clientId)}`;
@@ -57,21 +74,33 @@ export class ClientRegistry {
       };
     }
     if (isMetadataDocumentClientId(clientId)) {
-      if (!cfg.clientIdMetadataDocuments.enabled) return null;
-      return this.fromDocument(site, clientId, cfg);
+      if (!metadataDocumentsEnabled(cfg)) return null;
+      const client = await this.fromDocument(site, clientId, cfg);
+      // The org's registration policy holds for document clients too (checked on cached ones as well, so a
+      // policy change applies at once).
+      if (cfg.registration.policy === 'allow-listed') {
+        const off = offAllowList(client.redirect_uris.map((u) => new URL(u)), cfg.registration.allowedRedirectHosts);
+        if (off) throw new OAuthError('invalid_client', `redirect host ${off.hostname} of this client is not on this server's allow list`);
+      }
+      return client;
     }
-    const raw = await this.kv.get(this.key(site, clientId));
-    return raw ? (JSON.parse(raw) as OAuthClient) : null;
+    return this.records.get<OAuthClient>(this.key(site, clientId));
   }
 
   private async fromDocument(site: Site, url: string, cfg: OAuthOrgConfig): Promise<OAuthClient> {
-    const cacheKey = `cimd:${hashToken(url)}`;
-    const cached = await this.kv.get(cacheKey);
-    if (cached) return JSON.parse(cached) as OAuthClient;
-    const doc = await this.fetchDocument(site, url).catch((e: unknown) => {
-      throw e instanceof OAuthError ? e : new OAuthError('invalid_client', `client_id metadata document could not be fetched: ${(e as Error).message}`, { cause: e });
-    });
-    for (const uri of doc.redirect_uris) checkRedirectUri(uri);
+    // Per org: orgs differ in policy, so one org's accepted document must not serve another.
+    const cacheKey = `cimd:${site.org.name}:${hashToken(url)}`;
+    const cached = await this.records.get<OAuthClient>(cacheKey);
+    if (cached) return cached;
+    let doc: ClientMetadataDocument;
+    try {
+      doc = await this.fetchDocument(site, url);
+      for (const uri of doc.redirect_uris) checkRedirectUri(uri);
+    } catch (cause) {
+      // Never echo why: "connection refused" versus "not JSON" would map ports of hosts the gateway can reach.
+      this.logger?.info({ clientId: url, org: site.org.name, reason: cause instanceof OAuthError ? cause.description : (cause as Error).message }, 'client_id metadata document refused');
+      throw new OAuthError('invalid_client', DOCUMENT_UNUSABLE, { cause });
+    }
     const client: OAuthClient = {
       client_id: url,
       client_name: doc.client_name,
@@ -83,12 +112,12 @@ export class ClientRegistry {
       source: 'metadata-document',
       skipConsent: false,
     };
-    await this.kv.set(cacheKey, JSON.stringify(client), cfg.clientIdMetadataDocuments.cacheSeconds);
+    await this.records.set(cacheKey, client, cfg.clientIdMetadataDocuments.cacheSeconds);
     return client;
   }
 
   async save(site: Site, client: OAuthClient, ttlSeconds: number): Promise<void> {
-    await this.kv.set(this.key(site, client.client_id), JSON.stringify(client), ttlSeconds);
+    await this.records.set(this.key(site, client.client_id), client, ttlSeconds);
   }
 
   /** Called when a registered client obtained tokens: it is in use, keep it for the long lifetime. */

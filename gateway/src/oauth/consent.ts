@@ -1,6 +1,7 @@
 import { Router, urlencoded, type Request, type Response } from 'express';
 import type { Site } from '../http/sites.js';
 import type { Sealer } from '../crypto/seal.js';
+import { SealedRecords } from '../store/sealed.js';
 import { readCookie } from '../http/cookies.js';
 import { oauthConfig, type OAuthContext } from './context.js';
 import { finishLogin, loginCookieName, redirectToClient, takeTransaction, type LoginTransaction } from './authorize.js';
@@ -20,13 +21,33 @@ const SCOPE_TEXT: Record<string, string> = {
   'mcp:tools:write': 'Use Kubernetes tools that change things as you (apply, patch, scale, delete, exec)',
 };
 
+/**
+ * Who is asking, as far as the gateway can vouch: a configured client's name was set by an administrator; any
+ * other name is the client's own claim, so it is marked unverified, and a metadata-document client also shows the
+ * host that published its client_id (the one thing the fetch proved).
+ */
+export function clientLabel(tx: Pick<LoginTransaction, 'clientId' | 'clientName' | 'clientSource'>): string {
+  if (tx.clientSource === 'configured' && tx.clientName) return escapeHtml(tx.clientName);
+  const id = `<code>${escapeHtml(tx.clientId.slice(0, 80))}</code>`;
+  const name = tx.clientName ? `“${escapeHtml(tx.clientName)}” <em>(unverified name)</em>` : 'an application';
+  if (tx.clientSource === 'metadata-document') {
+    let host = '';
+    try {
+      host = new URL(tx.clientId).host;
+    } catch {
+      /* not a URL: the id itself is shown */
+    }
+    return `${name} from <strong>${host ? escapeHtml(host) : id}</strong>`;
+  }
+  return `${name} (client ${id})`;
+}
+
 const rememberKey = (site: Site, sub: string, clientId: string) => `consent:${site.org.name}:${hashToken(`${sub}\n${clientId}`)}`;
 
-async function remembered(ctx: OAuthContext, site: Site, sub: string, clientId: string, scopes: string[]): Promise<boolean> {
-  const raw = await ctx.kv.get(rememberKey(site, sub, clientId));
-  if (!raw) return false;
-  const approved = JSON.parse(raw) as string[];
-  return scopes.every((s) => approved.includes(s));
+/** Remembered approvals are sealed like everything else that lets a login skip a step. */
+async function remembered(records: SealedRecords, site: Site, sub: string, clientId: string, scopes: string[]): Promise<boolean> {
+  const approved = await records.get<string[]>(rememberKey(site, sub, clientId));
+  return approved !== null && scopes.every((s) => approved.includes(s));
 }
 
 /**
@@ -36,6 +57,7 @@ async function remembered(ctx: OAuthContext, site: Site, sub: string, clientId: 
 export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Router {
   const router = Router();
   const cfg = oauthConfig(site);
+  const records = new SealedRecords(ctx.kv, sealer);
 
   router.get('/callback', async (req: Request, res: Response) => {
     const state = typeof req.query.state === 'string' ? req.query.state : '';
@@ -54,7 +76,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
     }
     const client = await ctx.clients.find(site, tx.clientId).catch(() => null);
     if (!client) return sendErrorPage(res, 400, 'invalid_client', 'The application is no longer registered.');
-    if (client.skipConsent || (await remembered(ctx, site, login.user.sub, tx.clientId, tx.scopes))) {
+    if (client.skipConsent || (await remembered(records, site, login.user.sub, tx.clientId, tx.scopes))) {
       return finishLogin(ctx, site, res, tx, login.user, login.tokens);
     }
     const id = randomToken();
@@ -81,7 +103,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
     const p = await load(req, id, txId, false).catch(() => null);
     if (!p) return sendErrorPage(res, 400, 'invalid_request', 'This consent request has expired or belongs to another browser.');
     const redirect = new URL(p.tx.redirectUri);
-    const who = p.tx.clientName ? escapeHtml(p.tx.clientName) : `an application (<code>${escapeHtml(p.tx.clientId.slice(0, 80))}</code>)`;
+    const who = clientLabel(p.tx);
     const scopes = p.tx.scopes.map((s) => `<li><strong>${escapeHtml(s)}</strong>: ${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`).join('');
     sendPage(
       res,
@@ -111,7 +133,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
       res.clearCookie(loginCookieName(p.tx.id), { path: site.base || '/' });
       return redirectToClient(res, site, p.tx.redirectUri, { error: 'access_denied', error_description: 'the user denied access', state: p.tx.state }, 303);
     }
-    await ctx.kv.set(rememberKey(site, p.user.sub, p.tx.clientId), JSON.stringify(p.tx.scopes), cfg.consent.rememberSeconds);
+    await records.set(rememberKey(site, p.user.sub, p.tx.clientId), p.tx.scopes, cfg.consent.rememberSeconds);
     await finishLogin(ctx, site, res, p.tx, p.user, p.upstream, 303);
   });
   return router;

@@ -71,7 +71,7 @@ export function createOAuthServer(config: GatewayConfig, sites: Site[], opts: OA
     }
     return f(url);
   };
-  const clients = new ClientRegistry(opts.store, fetchDoc);
+  const clients = new ClientRegistry(opts.store, sealer, fetchDoc, opts.logger);
 
   const upstream = new GrantUpstreamTokens({
     grants,

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Site } from '../http/sites.js';
 import { publicCors } from '../http/cors.js';
 import { resourceServerMetadata } from '../auth/resource-server.js';
+import { metadataDocumentsEnabled } from './clients.js';
 
 /** RFC 8414 authorization-server metadata for a site. */
 export function authorizationServerMetadata(site: Site): Record<string, unknown> {
@@ -20,7 +21,7 @@ export function authorizationServerMetadata(site: Site): Record<string, unknown>
     revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
-    client_id_metadata_document_supported: cfg.clientIdMetadataDocuments.enabled,
+    client_id_metadata_document_supported: metadataDocumentsEnabled(cfg),
   };
 }
 

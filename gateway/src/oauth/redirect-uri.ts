@@ -7,6 +7,14 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * The first redirect URI whose host the allow-listed registration policy does not allow: http(s) on a host
+ * that is neither loopback nor listed. Private-use schemes (native apps) have no host to check.
+ */
+export function offAllowList(uris: URL[], allowedHosts: string[]): URL | undefined {
+  return uris.find((u) => (u.protocol === 'http:' || u.protocol === 'https:') && !isLoopbackHost(u.hostname) && !allowedHosts.includes(u.hostname));
+}
+
+/**
  * Redirect URIs clients may register (OAuth 2.1 §2.3.1, RFC 8252 §7.3/§8.4): https, or http on a loopback
  * host (any port), or a private-use scheme with a dot (reverse-domain, e.g. `com.example.app:/cb`, for native
  * apps such as Cursor/VS Code). Refused: fragments, wildcards, userinfo, javascript:/data:/file: and other

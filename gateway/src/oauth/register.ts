@@ -2,7 +2,7 @@ import { Router, json, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Site } from '../http/sites.js';
 import { OAuthError, oauthHandler } from './errors.js';
-import { checkRedirectUri, isLoopbackHost } from './redirect-uri.js';
+import { checkRedirectUri, offAllowList } from './redirect-uri.js';
 import { oauthConfig, rateLimit, type OAuthContext } from './context.js';
 import { hashToken, randomToken, safeEqual } from './tokens.js';
 import type { OAuthClient } from './clients.js';
@@ -49,7 +49,7 @@ export function registerHandler(ctx: OAuthContext, site: Site): Router {
       if (m.redirect_uris.length > policy.maxRedirectUris) throw new OAuthError('invalid_redirect_uri', `at most ${policy.maxRedirectUris} redirect_uris`);
       const uris = m.redirect_uris.map(checkRedirectUri);
       if (policy.policy === 'allow-listed') {
-        const off = uris.find((u) => (u.protocol === 'http:' || u.protocol === 'https:') && !isLoopbackHost(u.hostname) && !policy.allowedRedirectHosts.includes(u.hostname));
+        const off = offAllowList(uris, policy.allowedRedirectHosts);
         if (off) throw new OAuthError('invalid_redirect_uri', `redirect host ${off.hostname} is not on this server's allow list`);
       }
       const unsupported = m.grant_types.find((g) => g !== 'authorization_code' && g !== 'refresh_token');

@@ -18,7 +18,9 @@ export function revokeRouter(ctx: OAuthContext, site: Site): Router {
     oauthHandler(async (req: Request, res: Response) => {
       res.setHeader('Cache-Control', 'no-store');
       const body = formBody(req);
-      await rateLimit(ctx, 'token', `${site.org.name}:${body.client_id ?? 'basic'}:${req.ip}`, req);
+      // Keyed on the address only: client_id is the caller's choice, and a new one must not buy a new bucket
+      // (nor, for an https id, another metadata-document fetch).
+      await rateLimit(ctx, 'token', `${site.org.name}:${req.ip}`, req);
       const client = await authenticateClient(ctx, site, req, body);
       if (!body.token) throw new OAuthError('invalid_request', 'token is required');
       const hint = body.token_type_hint;

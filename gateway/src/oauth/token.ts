@@ -97,7 +97,9 @@ export function tokenRouter(ctx: OAuthContext, site: Site): Router {
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Pragma', 'no-cache');
       const body = formBody(req);
-      await rateLimit(ctx, 'token', `${site.org.name}:${body.client_id ?? 'basic'}:${req.ip}`, req);
+      // Keyed on the address only: client_id is the caller's choice, and a new one must not buy a new bucket
+      // (nor, for an https id, another metadata-document fetch).
+      await rateLimit(ctx, 'token', `${site.org.name}:${req.ip}`, req);
       const grantType = body.grant_type;
       if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
       if (grantType !== 'authorization_code' && grantType !== 'refresh_token') throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);

@@ -48,6 +48,7 @@ interface StatusBody {
   reason?: string;
   message?: string;
   code?: number;
+  details?: { causes?: unknown };
 }
 
 const REASON_BY_STATUS: Record<number, string> = {
@@ -66,16 +67,61 @@ const REASON_BY_STATUS: Record<number, string> = {
   504: 'Timeout',
 };
 
-/** Maps an apiserver error response (a metav1.Status body, or anything else) to a KubeApiError. */
-export function errorFromResponse(cluster: string, status: number, body: string): KubeApiError {
+/** Core v1 Secrets, namespaced or across namespaces (the only API paths whose objects carry Secret values). */
+const SECRET_PATH = /^\/api\/v1\/(?:namespaces\/[^/?#]+\/)?secrets(?:[/?#]|$)/;
+
+export function isSecretPath(path: string): boolean {
+  return SECRET_PATH.test(path);
+}
+
+/**
+ * apiserver messages about Secrets that name only the request (resource, object name, user, verb, namespace),
+ * never object content: RBAC denials, not found, already exists, optimistic-lock conflicts.
+ */
+const TEMPLATED_SECRET_MESSAGES = [
+  /^secrets(?: "[^"]*")? is forbidden: User "[^"]*" cannot [a-z]+ resource "secrets" in API group ""(?: in the namespace "[^"]*"| at the cluster scope)?$/,
+  /^secrets "[^"]*" not found$/,
+  /^secrets "[^"]*" already exists$/,
+  /^Operation cannot be fulfilled on secrets "[^"]*": the object has been modified; please apply your changes to the latest version and try again$/,
+];
+const SAFE_CAUSE = /^[A-Za-z0-9_.\-[\]]{1,253}$/;
+
+/**
+ * An apiserver error about a Secret, told without its message unless that message is one of the templates
+ * above: validation messages ("Invalid value: ...") and admission denials can quote the object, and a patch
+ * can move a Secret value into any field first. What stays: the reason, the HTTP status and the invalid
+ * field paths (names, never values), enough to fix the request.
+ */
+function secretSafeMessage(status: number, parsed: StatusBody | undefined): string {
+  const message = typeof parsed?.message === 'string' ? parsed.message.trim() : '';
+  if (TEMPLATED_SECRET_MESSAGES.some((t) => t.test(message))) return message;
+  const causes: unknown[] = Array.isArray(parsed?.details?.causes) ? (parsed.details.causes as unknown[]) : [];
+  const fields: string[] = [];
+  for (const c of causes) {
+    const { field, reason } = (typeof c === 'object' && c !== null ? c : {}) as { field?: unknown; reason?: unknown };
+    if (typeof field !== 'string' || !SAFE_CAUSE.test(field)) continue;
+    fields.push(typeof reason === 'string' && SAFE_CAUSE.test(reason) ? `${field} (${reason})` : field);
+  }
+  const where = fields.length ? ` about ${[...new Set(fields)].slice(0, 10).join(', ')}` : '';
+  return `the apiserver refused the request (HTTP ${status})${where}; its message is withheld because it concerns a Secret and could quote its values`;
+}
+
+/**
+ * Maps an apiserver error response (a metav1.Status body, or anything else) to a KubeApiError.
+ * `path` is the API path asked for: errors about Secrets never carry the apiserver's own text (see secretSafeMessage).
+ */
+export function errorFromResponse(cluster: string, status: number, body: string, path = ''): KubeApiError {
   let parsed: StatusBody | undefined;
   try {
     parsed = JSON.parse(body) as StatusBody;
   } catch {
     parsed = undefined;
   }
-  const reason = parsed?.reason || REASON_BY_STATUS[status] || `HTTP${status}`;
-  const message = (parsed?.message || body.slice(0, 500) || `HTTP ${status}`).trim();
+  if (typeof parsed !== 'object' || parsed === null) parsed = undefined;
+  const secret = isSecretPath(path);
+  const reason = (typeof parsed?.reason === 'string' && /^[A-Za-z]{1,64}$/.test(parsed.reason) ? parsed.reason : '') || REASON_BY_STATUS[status] || `HTTP${status}`;
+  const apiMessage = typeof parsed?.message === 'string' ? parsed.message : '';
+  const message = secret ? secretSafeMessage(status, parsed) : (apiMessage || body.slice(0, 500) || `HTTP ${status}`).trim();
   if (status === 401) return new KubeUnauthorizedError(cluster, message || 'Unauthorized');
   return new KubeApiError(cluster, status, reason, message);
 }

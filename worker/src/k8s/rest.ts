@@ -93,7 +93,7 @@ export class KubeRest {
   /** A request whose non-2xx answer becomes a KubeApiError. */
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
     const res = await this.raw(method, path, opts);
-    if (res.status < 200 || res.status >= 300) throw errorFromResponse(this.cluster, res.status, res.text);
+    if (res.status < 200 || res.status >= 300) throw errorFromResponse(this.cluster, res.status, res.text, path);
     return res;
   }
 

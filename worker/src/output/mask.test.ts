@@ -42,4 +42,31 @@ describe('Secret masking', () => {
     expect(text).not.toContain('c2VjcmV0');
     expect(text).toContain('kind: ConfigMap');
   });
+
+  it('masks lists under sensitive keys, and everything nested below them', () => {
+    const values = {
+      passwords: ['hunter2', 'swordfish'],
+      auth: { tokens: [{ name: 'ci', value: 'tok-abc' }], enabled: true },
+      ingress: { hosts: ['example.com'] },
+      apiKeys: [['nested-key']],
+      secret: { value: 42, empty: '' },
+    };
+    const out = maskSensitiveValues(values) as typeof values;
+    const text = JSON.stringify(out);
+    for (const leaked of ['hunter2', 'swordfish', 'tok-abc', 'nested-key', '42']) expect(text).not.toContain(leaked);
+    expect(out.passwords).toEqual([MASK, MASK]);
+    expect(out.auth).toEqual({ tokens: [{ name: MASK, value: MASK }], enabled: true });
+    expect(out.secret).toEqual({ value: MASK, empty: '' });
+    // Lists under ordinary keys stay readable.
+    expect(out.ingress.hosts).toEqual(['example.com']);
+  });
+
+  it('masks a Secret whose data is not a map (a malformed manifest) entirely', () => {
+    const out = maskSecrets([
+      { apiVersion: 'v1', kind: 'Secret', data: ['c2VjcmV0'] },
+      { apiVersion: 'v1', kind: 'Secret', stringData: 'password=hunter2' },
+    ]);
+    expect(JSON.stringify(out)).not.toMatch(/c2VjcmV0|hunter2/);
+    expect(out[0]!.data).toBe(MASK);
+  });
 });

@@ -5,6 +5,7 @@ import { dryRunArg, objectRefArgs } from '../args.js';
 import { defineTool, WRITE } from '../define.js';
 import { FIELD_MANAGER } from './apply.js';
 import { namespaceFor, resolveResource, type KubeObject } from './common.js';
+import { checkedSecretJsonPatch, isCoreSecret } from './secret-patch.js';
 
 const CONTENT_TYPES = {
   merge: 'application/merge-patch+json',
@@ -30,7 +31,8 @@ export const resourcesPatch = defineTool({
   async run(a, ctx) {
     const r = await resolveResource(ctx, a.kind, a.apiVersion);
     const ns = namespaceFor(r, a.namespace);
-    const body = typeof a.patch === 'string' ? a.patch : JSON.stringify(a.patch);
+    // A JSON patch can copy, move or test a Secret's values; merge and strategic patches cannot read anything.
+    const body = a.type === 'json' && isCoreSecret(r) ? checkedSecretJsonPatch(a.patch) : typeof a.patch === 'string' ? a.patch : JSON.stringify(a.patch);
     const stored = await ctx.clients().rest.json<KubeObject>('PATCH', resourcePath(r, ns, a.name), {
       body,
       contentType: CONTENT_TYPES[a.type],

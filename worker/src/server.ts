@@ -32,6 +32,11 @@ export interface ServerDeps {
 /** Per-request state the HTTP edge reads back after the MCP exchange. */
 export interface RequestState {
   identity: Identity;
+  /**
+   * The cluster this request runs on, decided at the HTTP edge (the gateway's x-kmg-cluster header, the assertion's
+   * cluster claim, or a one-cluster worker's only cluster). Absent only in local use (stdio, kubeconfig).
+   */
+  cluster?: string;
   /** Set when the apiserver answered 401: the edge replies HTTP 401 instead of the tool result. */
   unauthorizedCluster?: string;
 }
@@ -39,9 +44,13 @@ export interface RequestState {
 const INSTRUCTIONS =
   'Kubernetes tools acting as the calling user: the cluster RBAC decides what you may do. Lists are paged (limit, continue) and default to kubectl-like summaries; use format "normal" for YAML. Secret values are always masked. Every write tool takes dryRun.';
 
-/** Tools visible to a caller: those allowed on at least one cluster (each call is re-checked for its cluster). */
-export function visibleTools(deps: Pick<ServerDeps, 'config' | 'registry'>): AnyTool[] {
-  return [...deps.registry.values()].filter((t) => deps.config.clusters.some((c) => toolAllowed(t, c.policy)));
+/**
+ * Tools visible to a caller: those allowed on the request's cluster when it is pinned, else on at least one
+ * cluster (each call is re-checked for its cluster).
+ */
+export function visibleTools(deps: Pick<ServerDeps, 'config' | 'registry'>, pinned?: string): AnyTool[] {
+  const clusters = deps.config.clusters.filter((c) => pinned === undefined || c.name === pinned);
+  return [...deps.registry.values()].filter((t) => clusters.some((c) => toolAllowed(t, c.policy)));
 }
 
 export function toolDefinition(tool: AnyTool): Tool {
@@ -82,7 +91,7 @@ export function invalidArgumentsResult(tool: AnyTool, error: z.ZodError): CallTo
  */
 export function createMcpServer(deps: ServerDeps, state: RequestState): Server {
   const server = new Server({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
-  const tools = visibleTools(deps);
+  const tools = visibleTools(deps, state.cluster);
   const definitions = tools.map(toolDefinition);
   const byName = new Map(tools.map((t, i) => [t.name, { tool: t, def: definitions[i]! }]));
 
@@ -92,25 +101,39 @@ export function createMcpServer(deps: ServerDeps, state: RequestState): Server {
     if (!entry) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
     const parsed = entry.tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return invalidArgumentsResult(entry.tool, parsed.error);
-    const result = await callTool(deps, state, entry.tool, parsed.data as Record<string, unknown>, ctx.mcpReq.signal);
+    // The cluster as sent, also for tools whose schema has no cluster argument (zod strips it from parsed.data).
+    const askedCluster = (request.params.arguments as Record<string, unknown> | undefined)?.cluster;
+    const result = await callTool(deps, state, entry.tool, parsed.data as Record<string, unknown>, ctx.mcpReq.signal, askedCluster);
     return server.projectCallToolResult(result, entry.def.outputSchema as Record<string, unknown> | undefined);
   });
   return server;
 }
 
-function resolveCluster(config: WorkerConfig, name: unknown): ClusterConfig {
-  const wanted = typeof name === 'string' && name ? name : (config.defaultCluster ?? config.clusters[0]!.name);
+/** The pinned cluster (see RequestState.cluster) wins; arguments.cluster naming any other one is refused, not ignored. */
+function resolveCluster(config: WorkerConfig, name: unknown, pinned: string | undefined): ClusterConfig {
+  const asked = typeof name === 'string' && name ? name : undefined;
+  if (pinned !== undefined && name !== undefined && name !== '' && name !== pinned) {
+    throw new ToolRefusal(`this request is for cluster ${pinned}, but arguments.cluster names ${JSON.stringify(name)}: nothing was run; use the gateway endpoint of that cluster instead`);
+  }
+  const wanted = pinned ?? asked ?? config.defaultCluster ?? config.clusters[0]!.name;
   const cluster = config.clusters.find((c) => c.name === wanted);
   if (!cluster) throw new ToolRefusal(`unknown cluster ${wanted}; clusters are: ${config.clusters.map((c) => c.name).join(', ')}`);
   return cluster;
 }
 
-export async function callTool(deps: ServerDeps, state: RequestState, tool: AnyTool, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+export async function callTool(
+  deps: ServerDeps,
+  state: RequestState,
+  tool: AnyTool,
+  args: Record<string, unknown>,
+  signal: AbortSignal,
+  askedCluster: unknown = args.cluster,
+): Promise<CallToolResult> {
   const started = Date.now();
   const endMetric = deps.metrics ? startToolCall(deps.metrics, tool.name) : undefined;
   let cluster: ClusterConfig | undefined;
   try {
-    cluster = resolveCluster(deps.config, args.cluster);
+    cluster = resolveCluster(deps.config, askedCluster, state.cluster);
     const refusal = toolRefusal(tool, cluster.policy, cluster.name);
     if (refusal) throw new ToolRefusal(refusal);
     const kinds = tool.kinds?.(args) ?? [];

@@ -84,8 +84,13 @@ describe('impersonation mode', () => {
   });
 
   it('acts as the asserted user and groups, so RBAC applies to them', async () => {
-    const assertion = await signIdentityAssertion({ sub: 'oidc:bob', groups: ['oidc:k8s-viewers'] }, keys.privateKey, { issuer, audience });
-    const client = await mcpClient(worker.url, assertion);
+    // A fresh assertion per HTTP request, as the gateway sends them: each jti is accepted once.
+    const fresh: typeof fetch = async (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${await signIdentityAssertion({ sub: 'oidc:bob', groups: ['oidc:k8s-viewers'], cluster: 'default' }, keys.privateKey, { issuer, audience })}`);
+      return fetch(input, { ...init, headers });
+    };
+    const client = await mcpClient(worker.url, undefined, fresh);
     const who = await client.callTool({ name: 'whoami', arguments: {} });
     expect(who.structuredContent).toMatchObject({ username: 'oidc:bob' });
     expect((who.structuredContent as { groups: string[] }).groups).toContain('oidc:k8s-viewers');

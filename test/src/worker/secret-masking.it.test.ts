@@ -70,9 +70,10 @@ afterAll(async () => {
 
 describe('JSON patches that read a Secret are refused', () => {
   it('refuses copying data/password into an annotation (dry run), and shows nothing of it', async () => {
-    const o = await patch('web-credentials', 'team-a', [{ op: 'copy', from: '/data/password', path: '/metadata/annotations/x' }]);
+    // The seeded Secret has no annotations: the first op creates the map so the copy itself would succeed.
+    const o = await patch('web-credentials', 'team-a', [{ op: 'add', path: '/metadata/annotations', value: {} }, { op: 'copy', from: '/data/password', path: '/metadata/annotations/x' }]);
     expect(o.isError).toBe(true);
-    expect(o.text).toMatch(/reads \/data\/password of a Secret: copying or moving Secret values is refused/);
+    expect(o.text).toMatch(/operation 1 \(copy\) reads \/data\/password of a Secret: copying or moving Secret values is refused/);
     expectNoLeak(o);
   });
 
@@ -82,7 +83,8 @@ describe('JSON patches that read a Secret are refused', () => {
       ['/data/api-token', '/metadata/labels/x'],
       ['/data/api-token', '/metadata/annotations/x'],
     ]) {
-      const o = await patch('web-credentials', 'team-a', [{ op: 'move', from, path }]);
+      const parent = path.split('/').slice(0, -1).join('/');
+      const o = await patch('web-credentials', 'team-a', [{ op: 'add', path: parent, value: {} }, { op: 'move', from, path }]);
       expect(o.isError, `${from} → ${path}`).toBe(true);
       expect(o.text).toContain('refused');
       expectNoLeak(o);
@@ -96,6 +98,7 @@ describe('JSON patches that read a Secret are refused', () => {
       expect(o.isError, JSON.stringify(k)).toBe(true);
       expectNoLeak(o);
     }
+    // OWN has annotations (last-applied), so each copy would land if the worker let it through.
     for (const from of ['/data', '', '/', 'x/data/password', '/Data/password', '/stringData', '/metadata', '/metadata/annotations', '/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration']) {
       const o = await patch(OWN, NS, [{ op: 'copy', from, path: '/metadata/annotations/leak' }]);
       expect(o.isError, `from ${JSON.stringify(from)}`).toBe(true);
@@ -118,6 +121,7 @@ describe('JSON patches that read a Secret are refused', () => {
 
   it('still runs JSON patches that only write or read harmless fields, with the result masked', async () => {
     const o = await patch(OWN, NS, [
+      { op: 'add', path: '/metadata/labels', value: {} },
       { op: 'copy', from: '/metadata/name', path: '/metadata/labels/copied' },
       { op: 'add', path: '/data/extra', value: b64(OWN_VALUE) },
       { op: 'test', path: '/type', value: 'Opaque' },

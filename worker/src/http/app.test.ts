@@ -125,9 +125,15 @@ describe('HTTP authentication (impersonation clusters)', () => {
 
   it('calls the apiserver as the asserted user with its own service account', async () => {
     const w = await impersonationWorker();
-    const assertion = await signIdentityAssertion({ sub: 'oidc:alice', groups: ['oidc:k8s-admins'] }, keys.privateKey, { issuer: 'https://gw.test', audience: 'worker-test' });
+    // A fresh assertion for every HTTP request, as the gateway sends them (each jti is accepted once).
+    const fresh: typeof fetch = async (input, init) => {
+      const assertion = await signIdentityAssertion({ sub: 'oidc:alice', groups: ['oidc:k8s-admins'], cluster: 'c' }, keys.privateKey, { issuer: 'https://gw.test', audience: 'worker-test' });
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${assertion}`);
+      return fetch(input, { ...init, headers });
+    };
     const client = new Client({ name: 't', version: '0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(w.url), { requestInit: { headers: { authorization: `Bearer ${assertion}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(w.url), { fetch: fresh }));
     const res = await client.callTool({ name: 'whoami', arguments: {} });
     expect(res.structuredContent).toEqual({ username: 'oidc:alice', groups: ['oidc:k8s-admins'] });
     const seen = api.requests.filter((r) => r.url.includes('selfsubjectreviews')).at(-1)!;

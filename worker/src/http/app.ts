@@ -5,6 +5,7 @@ import type { Logger } from '@kmg/shared/logger';
 import type { Ops } from '@kmg/shared/ops';
 import { createMcpServer, type RequestState, type ServerDeps } from '../server.js';
 import { AuthFailure, type Authenticator } from './auth.js';
+import { ClusterPinError } from './cluster-pin.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -68,9 +69,11 @@ export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server
   async function serveMcp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let state: RequestState;
     try {
-      state = { identity: await deps.authenticator.authenticate(req) };
+      const { identity, cluster } = await deps.authenticator.authenticate(req);
+      state = { identity, ...(cluster ? { cluster } : {}) };
     } catch (err) {
       if (err instanceof AuthFailure) return unauthorized(res, err);
+      if (err instanceof ClusterPinError) return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32600, message: err.message } });
       throw err;
     }
     const abort = new AbortController();

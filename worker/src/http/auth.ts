@@ -3,11 +3,18 @@ import { createHash } from 'node:crypto';
 import { ASSERTION_TYPE } from '@kmg/shared';
 import type { WorkerConfig } from '../config.js';
 import { bearerToken, jwtType } from '../identity/bearer.js';
-import type { AssertionVerifier } from '../identity/impersonation.js';
+import { AssertionRefused, type AssertionVerifier } from '../identity/impersonation.js';
 import type { Identity } from '../identity/types.js';
 import { TtlCache } from '../k8s/cache.js';
 import type { ClientFactory } from '../k8s/clients.js';
 import { ClusterUnreachableError, KubeUnauthorizedError } from '../k8s/errors.js';
+import { clusterFromHeader, ClusterPinError, onlyCluster, CLUSTER_HEADER } from './cluster-pin.js';
+
+/** Who a request acts as, and the cluster it is pinned to (undefined: the tool arguments choose, local use only). */
+export interface Authenticated {
+  identity: Identity;
+  cluster: string | undefined;
+}
 
 export class AuthFailure extends Error {
   constructor(
@@ -31,7 +38,8 @@ const MISSING = 'no credentials: send Authorization: Bearer <token for the clust
 const VERIFIED_TTL_MS = 60_000;
 
 /**
- * Turns a request's credentials into an Identity or an AuthFailure (HTTP 401). Never falls back
+ * Turns a request's credentials and cluster header into an Identity pinned to one cluster, or an AuthFailure
+ * (HTTP 401) / ClusterPinError (HTTP 400). Never falls back
  * to the worker's own identity: kubeconfig identity exists only when every cluster is configured for it (local use).
  */
 export class Authenticator {
@@ -43,26 +51,53 @@ export class Authenticator {
     private readonly assertions: AssertionVerifier | undefined,
   ) {}
 
-  async authenticate(req: Pick<IncomingMessage, 'headers'>): Promise<Identity> {
+  /**
+   * Credentials and cluster together, because each limits the other: an assertion is valid only for the
+   * cluster it was signed for, a bearer token is checked against the cluster it will be sent to.
+   * Throws AuthFailure (HTTP 401) or ClusterPinError (HTTP 400).
+   */
+  async authenticate(req: Pick<IncomingMessage, 'headers'>): Promise<Authenticated> {
     const modes = new Set(this.config.clusters.map((c) => c.identity));
     const token = bearerToken(req.headers.authorization);
     if (!token) {
-      if (modes.size === 1 && modes.has('kubeconfig')) return { kind: 'kubeconfig' };
+      // Local use (loopback, kubeconfig identity): the arguments choose among the clusters, as in stdio.
+      if (modes.size === 1 && modes.has('kubeconfig')) return { identity: { kind: 'kubeconfig' }, cluster: clusterFromHeader(this.config, req.headers) ?? onlyCluster(this.config) };
       throw new AuthFailure('invalid_request', MISSING);
     }
+    const pinned = clusterFromHeader(this.config, req.headers);
     if (jwtType(token) === ASSERTION_TYPE) {
       if (!this.assertions || !modes.has('impersonation')) throw new AuthFailure('invalid_token', 'identity assertions are not accepted by this worker');
+      let verified;
       try {
-        return await this.assertions.verify(token);
-      } catch {
-        throw new AuthFailure('invalid_token', 'identity assertion rejected');
+        verified = await this.assertions.verify(token);
+      } catch (err) {
+        throw new AuthFailure('invalid_token', err instanceof AssertionRefused ? `identity assertion rejected: ${err.message}` : 'identity assertion rejected');
       }
+      // The claim is the gateway's signed word on the cluster: it must name the cluster this request runs on
+      // (the header's, or a one-cluster worker's), and alone it pins a request that has no header.
+      if (!verified.cluster) throw new AuthFailure('invalid_token', 'identity assertion rejected: it names no cluster');
+      const cluster = pinned ?? onlyCluster(this.config) ?? verified.cluster;
+      if (verified.cluster !== cluster) throw new AuthFailure('invalid_token', `identity assertion rejected: it was signed for cluster ${verified.cluster}, not ${cluster}`);
+      this.requireMode(cluster, 'impersonation');
+      return { identity: verified.identity, cluster };
     }
-    const bearerCluster = this.config.clusters.find((c) => c.identity === 'bearer');
-    if (!bearerCluster) throw new AuthFailure('invalid_token', 'this worker accepts only gateway identity assertions');
+    if (!modes.has('bearer')) throw new AuthFailure('invalid_token', 'this worker accepts only gateway identity assertions');
+    // A token exchanged for one cluster must not be sent to another apiserver: with several clusters the
+    // gateway has to say which one (fail closed rather than fall back to a default).
+    const cluster = pinned ?? onlyCluster(this.config);
+    if (!cluster) throw new ClusterPinError(`this worker serves several clusters: send ${CLUSTER_HEADER} naming the one this request is for`);
+    this.requireMode(cluster, 'bearer');
     const identity: Identity = { kind: 'bearer', token };
-    await this.checkBearer(bearerCluster.name, identity);
-    return identity;
+    await this.checkBearer(cluster, identity);
+    return { identity, cluster };
+  }
+
+  private requireMode(cluster: string, mode: 'bearer' | 'impersonation'): void {
+    const c = this.config.clusters.find((x) => x.name === cluster);
+    if (!c) throw new AuthFailure('invalid_token', `cluster ${cluster} is not served by this worker`);
+    if (c.identity !== mode) {
+      throw new AuthFailure('invalid_token', mode === 'bearer' ? `cluster ${cluster} takes gateway identity assertions, not bearer tokens` : `cluster ${cluster} does not take identity assertions`);
+    }
   }
 
   /**

@@ -82,7 +82,7 @@ describe('JSON patches that read a Secret are refused', () => {
       ['/data/password', '/metadata/labels/x'],
       ['/data/api-token', '/metadata/labels/x'],
       ['/data/api-token', '/metadata/annotations/x'],
-    ]) {
+    ] as const) {
       const parent = path.split('/').slice(0, -1).join('/');
       const o = await patch('web-credentials', 'team-a', [{ op: 'add', path: parent, value: {} }, { op: 'move', from, path }]);
       expect(o.isError, `${from} → ${path}`).toBe(true);

@@ -11,6 +11,8 @@ export interface ForwardState {
   /** The exchanged bearer or the signed identity assertion: the only credential the worker sees. */
   credential: string;
   requestId: string;
+  /** The cluster the gateway decided for (x-kmg-cluster): the worker refuses a call for any other. */
+  cluster: string;
   traceparent: string;
   body: Buffer | undefined;
   /** A tools/call in the body: never retried once a connection to a worker was made. */
@@ -43,12 +45,12 @@ export interface ForwardState {
 
 type Req = Request & { kmg?: ForwardState };
 
-/** Hop-by-hop (RFC 9110 §7.6.1) and client credentials: never forwarded. */
-const STRIP = [
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'authorization', 'cookie', 'mcp-session-id', 'origin', 'referer', 'forwarded', 'x-forwarded-for', 'x-forwarded-host',
-  'x-forwarded-proto', 'x-real-ip', 'accept-encoding', 'content-length',
-];
+/**
+ * The only client request headers a worker sees (an allow-list: Impersonate-*, X-Remote-*, cookies, the client's
+ * token, Content-Encoding of a body the gateway already decoded, client-sent x-kmg-* never pass). The gateway sets
+ * authorization, x-request-id, traceparent, x-kmg-cluster, content-type and content-length itself.
+ */
+export const FROM_CLIENT: ReadonlySet<string> = new Set(['accept', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'last-event-id']);
 
 /** Connect failures: nothing reached the worker, so any request (even a tools/call) may go to another. */
 const NOTHING_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
@@ -70,17 +72,17 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
 
   const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse) => {
     const s = state(req);
-    const named = String(req.headers.connection ?? '')
-      .split(',')
-      .map((h) => h.trim().toLowerCase())
-      .filter(Boolean);
-    for (const h of [...STRIP, ...named]) proxyReq.removeHeader(h);
+    for (const h of proxyReq.getHeaderNames()) if (!FROM_CLIENT.has(h) && h !== 'host') proxyReq.removeHeader(h);
     if (s.credential) proxyReq.setHeader('authorization', `Bearer ${s.credential}`);
     proxyReq.setHeader('x-request-id', s.requestId);
     proxyReq.setHeader('traceparent', s.traceparent);
+    proxyReq.setHeader('x-kmg-cluster', s.cluster);
     if (s.body) {
+      proxyReq.setHeader('content-type', 'application/json');
       proxyReq.setHeader('content-length', s.body.length);
       proxyReq.write(s.body);
+    } else {
+      proxyReq.setHeader('content-length', 0);
     }
     // A client that goes away aborts the worker's request (and with it the apiserver call). One listener per
     // response for both directions: proxyRes is set once the worker answers.

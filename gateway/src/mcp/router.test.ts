@@ -100,7 +100,10 @@ describe('MCP path through the gateway', () => {
         {
           name: 'acme',
           exchange: { tokenEndpoint: 'https://kc.example.test/realms/mcp/protocol/openid-connect/token', clientId: 'mcp-gateway', clientSecret: 's3cret' },
-          clusters: [{ name: 'dev', workers: [deadUrl, w1.url()], healthCheck: { intervalMs: 60_000 } }],
+          clusters: [
+            { name: 'dev', workers: [deadUrl, w1.url()], healthCheck: { intervalMs: 60_000 } },
+            { name: 'prod', workers: [w1.url()], healthCheck: { intervalMs: 60_000 } },
+          ],
           allowedOrigins: ['https://inspector.example.test'],
         },
         {
@@ -235,6 +238,136 @@ describe('MCP path through the gateway', () => {
       const rec = audit.records.find((r) => r.tool === 'pods_list')!;
       expect(rec).toMatchObject({ org: 'acme', user: 'alice', client: 'c1', cluster: 'dev', namespace: 'team-a', outcome: 'ok', status: 200 });
       expect(JSON.stringify(rec)).not.toContain('hunter2');
+    });
+  });
+
+  describe('the gateway decides on the message the worker executes', () => {
+    const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+    const deleteCall = { jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'pods_delete', arguments: { namespace: 'team-a', name: 'web' } } };
+    // Exact bytes on the wire (supertest would JSON-encode a Buffer).
+    let server: Server;
+    beforeAll(async () => {
+      server = createServer(app);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    });
+    afterAll(() => void server.close());
+    const raw = async (token: string, body: Buffer, headers: Record<string, string> = {}) => {
+      const r = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/orgs/acme/mcp`, {
+        method: 'POST',
+        headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+        body,
+      });
+      const text = await r.text();
+      return { status: r.status, headers: Object.fromEntries(r.headers), body: (text ? JSON.parse(text) : undefined) as { error: { code: number } } & Record<string, unknown> };
+    };
+
+    it('refuses a BOM-prefixed pods_delete from a read-only token with 403, and audits the refusal', async () => {
+      await post('alice-read', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      audit.records.length = 0;
+      const res = await raw('alice-read', Buffer.concat([BOM, Buffer.from(JSON.stringify(deleteCall))]));
+      expect(res.status).toBe(403);
+      expect(res.headers['www-authenticate']).toContain('scope="mcp:tools:write"');
+      expect(w1.seen.filter((s) => s.body.includes('pods_delete'))).toHaveLength(0);
+      expect(audit.records).toEqual([expect.objectContaining({ tool: 'pods_delete', user: 'alice', outcome: 'insufficient_scope', status: 403 })]);
+    });
+
+    it('forwards an allowed BOM-prefixed call as the re-serialised message, without the BOM', async () => {
+      const res = await raw('alice-rw', Buffer.concat([BOM, Buffer.from(JSON.stringify({ ...deleteCall, id: 42 }))]));
+      expect(res.status).toBe(200);
+      const seen = w1.seen.find((s) => s.body.includes('"id":42'))!;
+      expect(seen.body).toBe(JSON.stringify({ ...deleteCall, id: 42 }));
+    });
+
+    it('refuses what it cannot parse with 400 and a JSON-RPC parse error, forwarding nothing', async () => {
+      audit.records.length = 0;
+      const res = await raw('alice-rw', Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pods_delete"'));
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+      expect(w1.seen).toHaveLength(0);
+      expect(audit.records).toEqual([expect.objectContaining({ user: 'alice', outcome: 'rejected', status: 400 })]);
+    });
+
+    it('refuses duplicate keys and a charset other than utf-8', async () => {
+      const dup = await raw('alice-read', Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pods_list","name":"pods_delete"}}'));
+      expect(dup.status).toBe(400);
+      expect(dup.body.error.code).toBe(-32600);
+      const latin1 = await raw('alice-rw', Buffer.from(JSON.stringify(deleteCall)), { 'content-type': 'application/json; charset=iso-8859-1' });
+      expect(latin1.status).toBe(415);
+      expect(w1.seen).toHaveLength(0);
+    });
+
+    it('refuses an Mcp-Method header that disagrees with the body', async () => {
+      const res = await raw('alice-read', Buffer.from(JSON.stringify(deleteCall)), { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' });
+      expect(res.status).toBe(400);
+      expect(w1.seen).toHaveLength(0);
+    });
+
+    it('decodes a gzip body and forwards it decoded, without Content-Encoding', async () => {
+      const { gzipSync } = await import('node:zlib');
+      const res = await raw('alice-rw', gzipSync(JSON.stringify({ ...deleteCall, id: 43 })), { 'content-encoding': 'gzip' });
+      expect(res.status).toBe(200);
+      const seen = w1.seen.find((s) => s.body.includes('"id":43'))!;
+      expect(seen.headers['content-encoding']).toBeUndefined();
+      expect(JSON.parse(seen.body)).toMatchObject({ id: 43 });
+      const unknown = await raw('alice-rw', Buffer.from(JSON.stringify(deleteCall)), { 'content-encoding': 'compress' });
+      expect(unknown.status).toBe(415);
+      expect(unknown.body.error).toBeDefined();
+    });
+
+    it('forwards only allow-listed headers and its own cluster pin', async () => {
+      const res = await raw('alice-rw', Buffer.from(JSON.stringify({ ...deleteCall, id: 44 })), {
+        'impersonate-user': 'system:admin',
+        'impersonate-group': 'system:masters',
+        'x-remote-user': 'admin',
+        'x-kmg-cluster': 'prod',
+        'x-forwarded-for': '10.0.0.1',
+        'mcp-protocol-version': '2025-06-18',
+        'x-custom': 'y',
+      });
+      expect(res.status).toBe(200);
+      const seen = w1.seen.find((s) => s.body.includes('"id":44'))!;
+      const names = Object.keys(seen.headers).sort();
+      expect(names.filter((h) => !['host', 'connection', 'content-length', 'content-type', 'accept', 'authorization', 'x-request-id', 'traceparent', 'x-kmg-cluster', 'mcp-protocol-version'].includes(h))).toEqual([]);
+      expect(seen.headers['x-kmg-cluster']).toBe('dev');
+    });
+  });
+
+  describe('the cluster is pinned per request', () => {
+    const call = (token: string, id: number, args: Record<string, unknown>, path?: string) => post(token, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'pods_list', arguments: args } }, path);
+
+    it('routes a call naming another org cluster there, and tells the worker which one', async () => {
+      const res = await call('alice-rw', 51, { cluster: 'prod' });
+      expect(res.status).toBe(200);
+      expect(w1.seen.find((s) => s.body.includes('"id":51'))!.headers['x-kmg-cluster']).toBe('prod');
+      await call('alice-rw', 52, {});
+      expect(w1.seen.find((s) => s.body.includes('"id":52'))!.headers['x-kmg-cluster']).toBe('dev');
+      await call('alice-rw', 53, {}, '/orgs/acme/mcp/clusters/prod');
+      expect(w1.seen.find((s) => s.body.includes('"id":53'))!.headers['x-kmg-cluster']).toBe('prod');
+    });
+
+    it('answers an unknown cluster with a tool error and forwards nothing', async () => {
+      audit.records.length = 0;
+      const res = await call('alice-rw', 54, { cluster: 'elsewhere' });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: 54, result: { isError: true } });
+      expect(JSON.stringify(res.body)).toContain('unknown cluster');
+      expect(w1.seen).toHaveLength(0);
+      expect(audit.records).toEqual([expect.objectContaining({ tool: 'pods_list', cluster: 'elsewhere', outcome: 'rejected' })]);
+    });
+
+    it('refuses a call naming a cluster other than the one its URL serves', async () => {
+      const res = await call('alice-rw', 55, { cluster: 'dev' }, '/orgs/acme/mcp/clusters/prod');
+      expect(res.body).toMatchObject({ id: 55, result: { isError: true } });
+      expect(w1.seen).toHaveLength(0);
+    });
+
+    it('refuses a batch whose calls address different clusters', async () => {
+      const res = await post('alice-rw', [
+        { jsonrpc: '2.0', id: 56, method: 'tools/call', params: { name: 'pods_list', arguments: { cluster: 'prod' } } },
+        { jsonrpc: '2.0', id: 57, method: 'tools/call', params: { name: 'pods_list', arguments: {} } },
+      ]);
+      expect(res.status).toBe(400);
+      expect(w1.seen).toHaveLength(0);
     });
   });
 

@@ -19,7 +19,9 @@ import { decideTool, filterTools, type ToolInfo } from '../policy/tools.js';
 import { SessionStore } from '../sessions/store.js';
 import { WorkerPool } from '../workers/pool.js';
 import { createForwarders, type ForwardState } from './forward.js';
-import { jsonRpcError, parseBody, rewriteMessages, toolCallOf, type JsonRpcMessage, type ParsedBody } from './messages.js';
+import { rewriteMessages } from './messages.js';
+import { JsonRpcCode, McpRequestError, sendJsonRpcError, type JsonRpcId } from './errors.js';
+import { checkContentType, parseMcpBody, type JsonRpcMessage, type ParsedRequest, type ToolCall } from './parse.js';
 import { originAllowed, applyCors } from './origin.js';
 import { VerifiedTokenCache } from './verified-tokens.js';
 
@@ -138,23 +140,33 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     }
   });
 
-  router.use(express.raw({ type: () => true, limit: config.mcp.maxBodyBytes }));
+  // Bodies are read whole (gzip, deflate and br decoded; other encodings refused) and bounded after decoding.
+  const readBody = express.raw({ type: () => true, limit: config.mcp.maxBodyBytes });
+  router.use((req, res, next) =>
+    readBody(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const status = (err as { status?: number }).status;
+      if (status === 413) return sendJsonRpcError(res, new McpRequestError(413, JsonRpcCode.InvalidRequest, 'request body too large'));
+      if (status === 415) return sendJsonRpcError(res, new McpRequestError(415, JsonRpcCode.InvalidRequest, 'unsupported Content-Encoding or charset'));
+      sendJsonRpcError(res, new McpRequestError(400, JsonRpcCode.ParseError, 'the request body could not be read'));
+    }),
+  );
 
-  const handle = (pickCluster: (req: Request, org: OrgConfig) => ClusterConfig | undefined) => async (req: Request, res: Response, next: NextFunction) => {
+  const handle = (pickCluster: (req: Request, org: OrgConfig) => ClusterConfig | undefined, explicit: boolean) => async (req: Request, res: Response, next: NextFunction) => {
     try {
       const s = site(res);
       const cluster = pickCluster(req, s.org);
       if (!cluster) return void res.status(404).json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'no such cluster in this organisation' } });
-      await serve(req, res, s, cluster);
+      await serve(req, res, s, cluster, explicit);
     } catch (err) {
       next(err);
     }
   };
 
-  router.all('/', handle((_req, org) => defaultCluster(org)));
-  router.all('/clusters/:cluster', handle((req, org) => org.clusters.find((c) => c.name === req.params.cluster)));
+  router.all('/', handle((_req, org) => defaultCluster(org), false));
+  router.all('/clusters/:cluster', handle((req, org) => org.clusters.find((c) => c.name === req.params.cluster), true));
 
-  async function serve(req: Request, res: Response, s: Site, cluster: ClusterConfig): Promise<void> {
+  async function serve(req: Request, res: Response, s: Site, urlCluster: ClusterConfig, explicitCluster: boolean): Promise<void> {
     const principal = res.locals.principal as Principal;
     const requestId = String(res.getHeader('x-request-id') ?? req.headers['x-request-id'] ?? randomUUID());
     const org = s.org;
@@ -182,8 +194,31 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
       if (req.method === 'GET') return openSessionStream(req, res, sessionId);
     }
 
-    const body = req.method === 'POST' && Buffer.isBuffer(req.body) ? (req.body as Buffer) : undefined;
-    const parsed = body ? parseBody(body) : null;
+    // The one parse: policy reads it, the worker gets its re-serialisation. What cannot be parsed is refused.
+    let parsed: ParsedRequest | null = null;
+    if (req.method === 'POST') {
+      try {
+        const badType = checkContentType(headerValue(req, 'content-type'));
+        if (badType) throw badType;
+        parsed = parseMcpBody({ body: Buffer.isBuffer(req.body) ? (req.body as Buffer) : Buffer.alloc(0), mcpMethod: headerValue(req, 'mcp-method'), mcpName: headerValue(req, 'mcp-name') });
+      } catch (err) {
+        if (!(err instanceof McpRequestError)) throw err;
+        await (earlyLimit ?? checkRateLimits(kv, principal, org.rateLimits, now()));
+        audit.write({ time: new Date(now()).toISOString(), org: org.name, user: principal.username, client: principal.clientId, tool: '(unparsed)', cluster: urlCluster.name, outcome: 'rejected', status: err.status, durationMs: 0, requestId, reason: err.message });
+        return sendJsonRpcError(res, err);
+      }
+    }
+    const body = parsed?.forwardBody;
+
+    // The cluster this request acts on: arguments.cluster when a call names one, else the URL's. Credentials,
+    // policy and the worker's x-kmg-cluster header all follow it.
+    const pinned = pinCluster(org, urlCluster, explicitCluster, parsed);
+    if (!pinned.ok) {
+      for (const call of parsed?.calls ?? []) writeAudit({ org: org.name, principal, cluster: call.cluster ?? urlCluster.name, requestId, started: now() }, call, 'rejected', pinned.error?.status ?? 200);
+      if (pinned.error) return sendJsonRpcError(res, pinned.error, parsed?.firstId ?? null);
+      return void res.status(200).json({ jsonrpc: '2.0', id: parsed!.firstId, result: { content: [{ type: 'text', text: pinned.toolError }], isError: true } });
+    }
+    const cluster = pinned.cluster;
 
     const limited = await (earlyLimit ?? checkRateLimits(kv, principal, org.rateLimits, now()));
     if (limited.limited) {
@@ -195,7 +230,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
     const clusterKey = `${org.name}/${cluster.name}`;
     const pool = pools.get(clusterKey)!;
     const started = now();
-    const calls = (parsed?.messages ?? []).map(toolCallOf).filter((c): c is NonNullable<typeof c> => Boolean(c));
+    const calls = parsed?.calls ?? [];
 
     // Credentials for the worker: resolved before policy needs the catalog (which may ask a worker).
     let credential: string;
@@ -228,8 +263,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
       if (!decision.allowed) {
         writeAudit({ org: org.name, principal, cluster: cluster.name, requestId, started }, call, decision.reason === 'insufficient_scope' ? 'insufficient_scope' : 'denied', 403);
         if (decision.reason === 'insufficient_scope') return bearerChallenge(res, s, new InvalidTokenError('invalid', decision.message), decision.scope);
-        const id = parsed!.messages.find((m) => toolCallOf(m)?.name === call.name)?.id;
-        return void res.status(200).json(JSON.parse(jsonRpcError(id, -32602, decision.message)) as unknown);
+        return void res.status(200).json({ jsonrpc: '2.0', id: call.id, error: { code: JsonRpcCode.InvalidParams, message: decision.message } });
       }
     }
 
@@ -250,6 +284,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
       pool,
       credential,
       requestId,
+      cluster: cluster.name,
       traceparent: traceparentFor(req),
       body,
       mayHaveRun: calls.length > 0,
@@ -302,7 +337,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
   }
 
   /** Asks a worker for tools/list with the caller's protocol headers, to learn annotations before admitting a call. */
-  async function loadCatalog(pool: WorkerPool, cluster: ClusterConfig, clusterKey: string, credential: string, requestId: string, req: Request, parsed: ParsedBody): Promise<void> {
+  async function loadCatalog(pool: WorkerPool, cluster: ClusterConfig, clusterKey: string, credential: string, requestId: string, req: Request, parsed: ParsedRequest): Promise<void> {
     const target = pool.pick();
     if (!target) return;
     const meta = parsed.messages.find((m) => m.params?._meta)?.params?._meta;
@@ -310,6 +345,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'x-request-id': requestId,
+      'x-kmg-cluster': cluster.name,
     };
     if (credential) headers.authorization = `Bearer ${credential}`;
     const version = headerValue(req, 'mcp-protocol-version');
@@ -379,11 +415,8 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
       requestId: ctx.requestId,
     });
   }
-  function auditCalls(parsed: ParsedBody | null, ctx: AuditCtx, outcome: AuditRecord['outcome'], status: number): void {
-    for (const m of parsed?.messages ?? []) {
-      const call = toolCallOf(m);
-      if (call) writeAudit(ctx, call, outcome, status);
-    }
+  function auditCalls(parsed: ParsedRequest | null, ctx: AuditCtx, outcome: AuditRecord['outcome'], status: number): void {
+    for (const call of parsed?.calls ?? []) writeAudit(ctx, call, outcome, status);
   }
 
   return router;
@@ -411,8 +444,32 @@ function headerValue(req: Request, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function firstId(parsed: ParsedBody | null): JsonRpcMessage['id'] {
-  return parsed?.messages[0]?.id ?? null;
+function firstId(parsed: ParsedRequest | null): JsonRpcId {
+  return parsed?.firstId ?? null;
+}
+
+type Pinned = { ok: true; cluster: ClusterConfig } | { ok: false; error?: McpRequestError; toolError?: string };
+
+/**
+ * The cluster a request acts on. A tools/call may name one in `arguments.cluster`: it must be one of the org's
+ * clusters, and on a `/clusters/{name}` URL the one the URL names. Gateway cluster names are the workers' cluster
+ * names, so the worker can check `x-kmg-cluster` against the call. A single call naming a cluster the gateway does
+ * not serve gets a tool error (MCP: bad input is a tool execution error); a batch whose calls disagree is refused.
+ */
+export function pinCluster(org: OrgConfig, urlCluster: ClusterConfig, explicit: boolean, parsed: ParsedRequest | null): Pinned {
+  const named = new Set((parsed?.calls ?? []).map((c: ToolCall) => c.cluster ?? urlCluster.name));
+  if (named.size === 0) return { ok: true, cluster: urlCluster };
+  const known = org.clusters.map((c) => c.name);
+  const problem = (name: string): string | undefined => {
+    if (!known.includes(name)) return `unknown cluster "${name}"; this organisation's clusters are: ${known.join(', ')}`;
+    if (explicit && name !== urlCluster.name) return `this MCP URL serves cluster "${urlCluster.name}"; call cluster "${name}" at its own URL (…/mcp/clusters/${name}) or at the organisation's MCP URL`;
+    return undefined;
+  };
+  if (named.size > 1) return { ok: false, error: new McpRequestError(400, JsonRpcCode.InvalidParams, 'the tool calls of one request must address one cluster') };
+  const name = [...named][0]!;
+  const why = problem(name);
+  if (why) return parsed!.batch ? { ok: false, error: new McpRequestError(400, JsonRpcCode.InvalidParams, why) } : { ok: false, toolError: why };
+  return { ok: true, cluster: org.clusters.find((c) => c.name === name)! };
 }
 
 /** Continues the caller's W3C trace when it sent a valid traceparent, else starts one. */

@@ -13,6 +13,8 @@ export interface AuditRecord {
   status: number;
   durationMs: number;
   requestId: string;
+  /** Why a request was refused before it reached a worker (never an argument value). */
+  reason?: string;
 }
 
 export interface AuditSink {

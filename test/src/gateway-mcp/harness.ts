@@ -30,6 +30,8 @@ export interface GatewayOptions {
   /** Keycloak origin to use for the token endpoint and JWKS (a cut-able proxy); defaults to KEYCLOAK_URL. */
   keycloakOrigin?: string;
   keepAliveMs?: number;
+  /** Audit destination (a file path, stdout, off); off by default. */
+  audit?: string;
 }
 
 export function sharedSecrets(): Pick<GatewayOptions, 'keyPrefix' | 'encryptionKey'> {
@@ -85,7 +87,7 @@ export async function startGateway(env: StackEnv, opts: GatewayOptions): Promise
     logLevel: 'silent',
     storage: { redis: { url: env.REDIS_URL, keyPrefix: opts.keyPrefix } },
     encryptionKeys: [{ id: 'it', key: opts.encryptionKey }],
-    audit: { destination: 'off' },
+    audit: { destination: opts.audit ?? 'off' },
     mcp: { keepAliveMs: opts.keepAliveMs ?? 15_000 },
     orgs: [
       { name: 'rs', ...rs({ policy: { readScope: 'openid', writeScope: 'openid' } }) },

@@ -141,6 +141,8 @@ export interface Tap {
   url: string;
   /** Headers of each MCP request (health checks left out). */
   seen: IncomingHttpHeaders[];
+  /** The body of each MCP request, in the same order as `seen`. */
+  bodies: string[];
   /** Milliseconds to hold a tools/call answer (headers and body) before passing it on (0 = pass at once). */
   holdToolCallsMs: number;
   close(): Promise<void>;
@@ -152,13 +154,14 @@ export interface Tap {
  */
 export async function tapWorker(workerMcpUrl: string): Promise<Tap> {
   const target = new URL(workerMcpUrl);
-  const tap: Tap = { url: '', seen: [], holdToolCallsMs: 0, close: async () => undefined };
+  const tap: Tap = { url: '', seen: [], bodies: [], holdToolCallsMs: 0, close: async () => undefined };
   const server = http.createServer((req, res) => {
     if (req.url !== '/healthz') tap.seen.push(req.headers);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (req.url !== '/healthz') tap.bodies.push(body.toString('utf8'));
       const isCall = body.includes('"tools/call"');
       const up = http.request(
         { host: target.hostname, port: target.port, path: req.url === '/healthz' ? '/healthz' : target.pathname, method: req.method, headers: { ...req.headers, host: target.host } },

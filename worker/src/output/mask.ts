@@ -47,27 +47,6 @@ function maskSecretObject(secret: Record<string, unknown>): void {
   }
 }
 
-const SENSITIVE_KEY = /(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential|auth|cert|\bkey$)/i;
-
-/**
- * Masks values under keys that look sensitive (Helm values), and any embedded Secret. Everything below a
- * sensitive key counts: a list of passwords, a list of `{name, value}` tokens, a `secret:` map. Strings
- * and numbers become ***; keys, booleans, nulls and empty strings stay, so the shape is still readable.
- */
-export function maskSensitiveValues(value: unknown): unknown {
-  return maskSecrets(maskBelow(value, false));
-}
-
-function maskBelow(value: unknown, sensitive: boolean): unknown {
-  if (Array.isArray(value)) return value.map((v) => maskBelow(v, sensitive));
-  if (isRecord(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = maskBelow(v, sensitive || SENSITIVE_KEY.test(k));
-    return out;
-  }
-  return sensitive && (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') && value !== '' ? MASK : value;
-}
-
 /** Masks Secrets inside a multi-document YAML text (a Helm manifest). Unparseable text is dropped rather than risked. */
 export function maskYamlManifest(text: string): string {
   try {

@@ -171,7 +171,7 @@ describe('tools/call', () => {
     expect(Number(m![2])).toBe(k);
     expect(Number(m![3])).toBe(200 - k);
     // Exactly the first k items, each whole (the last one shown is followed by the marker, not cut inside).
-    const names = [...text.matchAll(/^    name: (pod-\d+)$/gm)].map((x) => x[1]);
+    const names = [...text.matchAll(/^ {4}name: (pod-\d+)$/gm)].map((x) => x[1]);
     expect(names).toEqual(Array.from({ length: k }, (_, i) => `pod-${i}`));
     expect(text).not.toContain('next-page');
     expect(res.structuredContent).toMatchObject({ kind: 'Pod', count: k, cut: { shown: k, of: 200, rerun: { limit: k } } });

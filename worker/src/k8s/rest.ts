@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ClusterUnreachableError, errorFromResponse } from './errors.js';
 import type { ClusterTransport } from './transport.js';
+import { recordWarnings } from './warnings.js';
 
 export type Headers = Record<string, string | string[]>;
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -65,6 +66,7 @@ export class KubeRest {
         else reject(new ClusterUnreachableError(this.cluster, err.code ?? err.message));
       });
       req.on('response', (res) => {
+        recordWarnings(res.rawHeaders);
         const chunks: Buffer[] = [];
         let size = 0;
         let truncated = false;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A tiny stand-in for a kube-apiserver, for unit tests only (integration tests use the real one). */
-export type FakeRoute = (req: http.IncomingMessage, body: string) => { status: number; body: unknown } | undefined;
+export type FakeRoute = (req: http.IncomingMessage, body: string) => { status: number; body: unknown; headers?: Record<string, string | string[]> } | undefined;
 
 export interface FakeApiserver {
   url: string;
@@ -19,7 +19,7 @@ export async function startFakeApiserver(route: FakeRoute): Promise<FakeApiserve
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
       const out = route(req, body) ?? { status: 404, body: { kind: 'Status', reason: 'NotFound', message: `${req.url} not found`, code: 404 } };
       const text = JSON.stringify(out.body);
-      res.writeHead(out.status, { 'content-type': 'application/json' });
+      res.writeHead(out.status, { 'content-type': 'application/json', ...(out.headers ?? {}) });
       res.end(text);
     });
   });

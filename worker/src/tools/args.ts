@@ -19,6 +19,14 @@ export const dryRunArg = z
   .default(false)
   .describe('If true, the apiserver validates and returns the result without persisting anything (server-side dry run).');
 
+/** exec and port-forward cannot be dry-run by the apiserver: their dryRun is an access check, and says so. */
+export const accessCheckDryRunArg = z
+  .boolean()
+  .default(false)
+  .describe(
+    'If true, nothing runs: the worker only asks the apiserver (SelfSubjectAccessReview) whether you may use this subresource on this pod and answers yes or no. This is an access check, not a server-side dry run: the command or request itself is not validated.',
+  );
+
 export const formatArg = z
   .enum(FORMATS)
   .optional()

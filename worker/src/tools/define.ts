@@ -5,6 +5,7 @@ import type { ClientFactory, KubeClients } from '../k8s/clients.js';
 import type { DiscoveryCache } from '../k8s/discovery.js';
 import type { RevealPolicy } from '../output/mask.js';
 import type { ListPage } from '../output/page.js';
+import { collectWarnings } from '../k8s/warnings.js';
 
 export interface ToolAnnotationsStrict {
   readOnlyHint: boolean;
@@ -56,8 +57,27 @@ export interface ToolDef<S extends z.ZodObject = z.ZodObject> {
   run(args: z.infer<S>, ctx: ToolContext): Promise<ToolOutput>;
 }
 
+/** Puts the apiserver's warnings at the top of a result, where the model reads first. */
+export function withWarnings(out: ToolOutput, warnings: string[]): ToolOutput {
+  if (!warnings.length) return out;
+  const note = warnings.map((w) => `Warning (from the apiserver): ${w}`).join('\n') + '\n';
+  if (out.list) {
+    const header = out.list.header;
+    return { ...out, list: { ...out.list, header: (k, cut) => note + header(k, cut) } };
+  }
+  return { ...out, text: note + (out.text ?? '') };
+}
+
+/** Every tool's run collects the Warning headers of its apiserver requests and shows them in its result. */
 export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): ToolDef<S> {
-  return def;
+  const run = def.run.bind(def);
+  return {
+    ...def,
+    async run(args, ctx) {
+      const { value, warnings } = await collectWarnings(() => run(args, ctx));
+      return withWarnings(value, warnings);
+    },
+  };
 }
 
 /** A read tool: safe, repeatable, talks to a cluster. */

@@ -24,5 +24,5 @@ export async function selfAccessReview(
 export async function dryRunSubresource(ctx: ToolContext, subresource: string, namespace: string, name: string, what: string): Promise<string> {
   const { allowed, reason } = await selfAccessReview(ctx, { verb: 'create', resource: 'pods', subresource, namespace, name });
   if (!allowed) throw new ToolRefusal(`Forbidden: you may not create pods/${subresource} for pod ${namespace}/${name}${reason ? ` (${reason})` : ''}`);
-  return `dry run: you may ${what} pod ${namespace}/${name}; nothing was run`;
+  return `access check (dryRun): you may ${what} pod ${namespace}/${name}; nothing was run, and the command itself was not checked`;
 }

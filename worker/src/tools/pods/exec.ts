@@ -1,7 +1,7 @@
 import { Exec, type V1Status } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ToolRefusal } from '../../k8s/errors.js';
-import { clusterArg, dryRunArg, nameArg, namespaceArg } from '../args.js';
+import { accessCheckDryRunArg, clusterArg, nameArg, namespaceArg } from '../args.js';
 import { defineTool, DESTRUCTIVE } from '../define.js';
 import { dryRunSubresource } from './access-check.js';
 import { describeError } from './port-forward.js';
@@ -27,7 +27,7 @@ export const podsExec = defineTool({
     command: z.array(z.string()).min(1).describe('argv to run, e.g. ["cat","/etc/hostname"].'),
     timeoutSeconds: z.number().int().min(1).max(300).default(30).describe('Stop the command after this many seconds (default 30).'),
     maxBytes: z.number().int().min(256).max(1024 * 1024).default(32 * 1024).describe('Cap on stdout and on stderr bytes kept (default 32 KiB each).'),
-    dryRun: dryRunArg,
+    dryRun: accessCheckDryRunArg,
   }),
   output: z.object({ exitCode: z.number().int().optional(), timedOut: z.boolean(), dryRun: z.boolean() }),
   annotations: DESTRUCTIVE,

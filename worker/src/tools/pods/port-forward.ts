@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { PortForward } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ToolRefusal } from '../../k8s/errors.js';
-import { clusterArg, dryRunArg, nameArg, namespaceArg } from '../args.js';
+import { accessCheckDryRunArg, clusterArg, nameArg, namespaceArg } from '../args.js';
 import { defineTool } from '../define.js';
 import { dryRunSubresource } from './access-check.js';
 
@@ -35,7 +35,7 @@ export const podsPortForward = defineTool({
     body: z.string().optional().describe('Request body.'),
     timeoutSeconds: z.number().int().min(1).max(60).default(10).describe('Give up after this many seconds (default 10).'),
     maxBytes: z.number().int().min(256).max(1024 * 1024).default(32 * 1024).describe('Keep at most this many body bytes (default 32 KiB).'),
-    dryRun: dryRunArg,
+    dryRun: accessCheckDryRunArg,
   }),
   output: z.object({ status: z.number().int().optional(), bytes: z.number().int().optional(), truncated: z.boolean().optional(), dryRun: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

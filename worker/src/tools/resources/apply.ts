@@ -6,8 +6,10 @@ import { slimObject } from '../../output/format.js';
 import { clusterArg, dryRunArg, namespaceArg } from '../args.js';
 import { defineTool, WRITE } from '../define.js';
 import { namespaceFor, resolveResource, type KubeObject } from './common.js';
+import { fieldManagerFor, SHARED_FIELD_MANAGER } from './field-manager.js';
 
-export const FIELD_MANAGER = 'kube-mcp-worker';
+/** The shared field manager (resources_patch still writes as it); apply and rollout write as the user's own, see field-manager.ts. */
+export const FIELD_MANAGER = SHARED_FIELD_MANAGER;
 
 export function parseManifest(manifest: string): KubeObject[] {
   const docs = parseAllDocuments(manifest);
@@ -32,12 +34,16 @@ export const resourcesCreateOrUpdate = defineTool({
   name: 'resources_create_or_update',
   title: 'Resources: Create or Update',
   description:
-    'Create or update objects from a YAML or JSON manifest (several documents allowed) with server-side apply. Use dryRun to validate first. The result shows each object as stored, Secrets masked.',
+    'Create or update objects from a YAML or JSON manifest (several documents allowed) with server-side apply: the manifest is your whole intent for the fields you manage, so a field you applied before and now leave out is removed, while fields other managers set stay. Each user applies as their own field manager ("kube-mcp/<user>"). Unknown or misspelled fields are refused (fieldValidation Strict) instead of dropped silently. Use dryRun to validate first. The result shows each object as stored, Secrets masked, and any apiserver warnings (Pod Security, deprecations).',
   input: z.object({
     cluster: clusterArg,
     manifest: z.string().min(1).describe('YAML or JSON of one or more objects, each with apiVersion, kind and metadata.name.'),
     namespace: namespaceArg.describe('Namespace for namespaced objects that do not set metadata.namespace (default "default").'),
     force: z.boolean().default(true).describe('Take ownership of fields another manager set (server-side apply force). Default true.'),
+    fieldValidation: z
+      .enum(['Strict', 'Warn', 'Ignore'])
+      .default('Strict')
+      .describe('Unknown or duplicate fields: "Strict" (default) refuses the object, "Warn" applies and reports them as warnings, "Ignore" drops them silently.'),
     dryRun: dryRunArg,
   }),
   annotations: WRITE,
@@ -51,6 +57,7 @@ export const resourcesCreateOrUpdate = defineTool({
   async run(a, ctx) {
     const objs = parseManifest(a.manifest);
     const rest = ctx.clients().rest;
+    const fieldManager = await fieldManagerFor(ctx);
     const results: unknown[] = [];
     const lines: string[] = [];
     for (const o of objs) {
@@ -60,7 +67,7 @@ export const resourcesCreateOrUpdate = defineTool({
       const stored = await rest.json<KubeObject>('PATCH', resourcePath(r, ns, o.metadata!.name), {
         body,
         contentType: 'application/apply-patch+yaml',
-        query: { fieldManager: FIELD_MANAGER, force: a.force, dryRun: a.dryRun ? 'All' : undefined },
+        query: { fieldManager, force: a.force, fieldValidation: a.fieldValidation, dryRun: a.dryRun ? 'All' : undefined },
         signal: ctx.signal,
       });
       lines.push(`${r.kind.toLowerCase()}/${o.metadata!.name}${ns ? ` in ${ns}` : ''} applied${a.dryRun ? ' (dry run, nothing persisted)' : ''}`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resourcePath } from '../../k8s/discovery.js';
 import { clusterArg, dryRunArg, nameArg, namespaceArg } from '../args.js';
 import { defineTool, WRITE } from '../define.js';
-import { FIELD_MANAGER } from '../resources/apply.js';
+import { fieldManagerFor } from '../resources/field-manager.js';
 import { ROLLOUT_RESOURCES, rolloutKindArg } from './common.js';
 
 export const rolloutRestart = defineTool({
@@ -18,7 +18,7 @@ export const rolloutRestart = defineTool({
     await ctx.clients().rest.json('PATCH', resourcePath(ROLLOUT_RESOURCES[a.kind], ns, a.name), {
       body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } },
       contentType: 'application/strategic-merge-patch+json',
-      query: { fieldManager: FIELD_MANAGER, dryRun: a.dryRun ? 'All' : undefined },
+      query: { fieldManager: await fieldManagerFor(ctx), dryRun: a.dryRun ? 'All' : undefined },
       signal: ctx.signal,
     });
     return { text: `${a.kind.toLowerCase()}/${a.name} in ${ns} restarted at ${at}${a.dryRun ? ' (dry run, nothing changed)' : ''}` };

@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../stack/env.js';
+import { renderToolsDoc, type ToolEntry } from './tools-doc.js';
+
+const snapshot = JSON.parse(readFileSync(path.join(repoRoot, 'worker/src/testdata/tools-list.json'), 'utf8')) as ToolEntry[];
+
+describe('docs/tools.md', () => {
+  it('is generated from the tools/list snapshot and does not drift from it (vitest -u regenerates)', async () => {
+    await expect(renderToolsDoc(snapshot) + '\n').toMatchFileSnapshot(path.join(repoRoot, 'docs/tools.md'));
+  });
+
+  it('documents every tool and every argument of the snapshot', () => {
+    const doc = readFileSync(path.join(repoRoot, 'docs/tools.md'), 'utf8');
+    for (const t of snapshot) {
+      expect(doc).toContain(`## ${t.name}\n`);
+      for (const arg of Object.keys(t.inputSchema.properties ?? {})) expect(doc).toContain(`| \`${arg}\` |`);
+    }
+  });
+});

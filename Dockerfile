@@ -5,33 +5,33 @@
 #   docker run kube-mcp-gateway worker --config /etc/kmg/worker.yaml
 # Runs as a non-root user and writes nothing outside /tmp, so it works with a read-only root filesystem.
 
-ARG NODE_VERSION=24
+# The base image, pinned by digest so a rebuild gets the same bytes (Node 24 LTS, Debian bookworm slim).
+# To move it: docker buildx imagetools inspect node:24-bookworm-slim, then pass or update the digest:
+#   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> .
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 # ---- deps: production node_modules for shared, worker and gateway only (no test tooling) ----
-FROM node:${NODE_VERSION}-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
 COPY worker/package.json worker/
 COPY gateway/package.json gateway/
 COPY test/package.json test/
-# The lock is resolved on one platform; when npm ci's sync check trips over other platforms' optional
-# packages, install from the same lock instead (as .ci/run does).
+# The lock is complete for every platform, so npm ci installs exactly it (no fallback that could resolve anew).
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway \
- || npm install --omit=dev --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway
+    npm ci --omit=dev --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway
 
-# ---- build: compile TypeScript ----
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# ---- build: compile TypeScript (the build tsconfigs leave tests and test helpers out) ----
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+COPY package.json package-lock.json tsconfig.base.json ./
 COPY shared/package.json shared/
 COPY worker/package.json worker/
 COPY gateway/package.json gateway/
 COPY test/package.json test/
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway --include-workspace-root \
- || npm install --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway --include-workspace-root
+    npm ci --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway --include-workspace-root
 COPY shared/tsconfig.json shared/
 COPY shared/src shared/src
 COPY worker/tsconfig.json worker/
@@ -39,10 +39,13 @@ COPY worker/src worker/src
 COPY gateway/tsconfig.json gateway/
 COPY gateway/src gateway/src
 RUN npx tsc -b shared worker gateway \
- && find shared/dist worker/dist gateway/dist \( -name '*.test.*' -o -name '*.map' -o -name '*.tsbuildinfo' \) -delete
+ && find shared/dist worker/dist gateway/dist \( -name '*.map' -o -name '*.tsbuildinfo' \) -delete
 
 # ---- runtime ----
-FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
+# No package manager at run time: nothing in the container can fetch and run code.
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
 # Listen on all interfaces inside the container (the processes default to loopback elsewhere).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

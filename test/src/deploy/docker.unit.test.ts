@@ -35,7 +35,8 @@ function readDockerfile(text: string): Stage[] {
   return stages;
 }
 
-const dockerfile = readDockerfile(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
+const dockerfileText = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+const dockerfile = readDockerfile(dockerfileText);
 const runtime = dockerfile.at(-1)!;
 const ignore = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
   .split('\n')
@@ -45,19 +46,44 @@ const ignore = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
 /** True when .dockerignore keeps `rel` out of the build context (prefix and `**` patterns as used there). */
 function ignored(rel: string): boolean {
   return ignore.some((pattern) => {
-    const re = new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*\*\//g, '(.*/)?').replace(/\*/g, '[^/]*')}(/.*)?$`);
+    const re = new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*\*\//g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '(.*/)?')}(/.*)?$`);
     return re.test(rel);
   });
 }
 
 describe('Dockerfile', () => {
-  it('builds in stages and runs on a Node LTS slim image', () => {
+  it('builds in stages on one Node LTS slim base, pinned by digest through a build argument', () => {
     expect(dockerfile.length).toBeGreaterThanOrEqual(3);
-    const arg = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8').match(/^ARG NODE_VERSION=(\d+)$/m)?.[1];
+    const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfileText)?.[1] ?? '';
+    const [, major, digest] = /^node:(\d+)-bookworm-slim@sha256:([0-9a-f]+)$/.exec(image) ?? [];
+    expect(digest, `NODE_IMAGE=${image} names a sha256 digest`).toHaveLength(64);
     // Even major versions are the LTS lines.
-    expect(Number(arg) % 2).toBe(0);
-    expect(Number(arg)).toBeGreaterThanOrEqual(20);
-    expect(runtime.from).toBe('node:${NODE_VERSION}-bookworm-slim');
+    expect(Number(major) % 2).toBe(0);
+    expect(Number(major)).toBeGreaterThanOrEqual(20);
+    for (const stage of dockerfile) expect(stage.from).toBe('${NODE_IMAGE}');
+  });
+
+  it('installs exactly the lock (npm ci, never an npm install fallback) and production dependencies only at run time', () => {
+    const runs = dockerfile.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args));
+    expect(runs.some((r) => /npm (install|i)\b/.test(r))).toBe(false);
+    expect(runs.join('\n')).not.toContain('||');
+    const deps = dockerfile.find((s) => s.name === 'deps')!;
+    expect(deps.instructions.find((i) => i.op === 'RUN')?.args).toMatch(/npm ci --omit=dev .*-w shared -w worker -w gateway$/);
+    // The runtime stage takes node_modules only from the production-only stage.
+    const modules = runtime.instructions.filter((i) => i.op === 'COPY' && i.args.includes('node_modules'));
+    expect(modules.map((i) => /--from=(\S+)/.exec(i.args)?.[1])).toEqual(['deps']);
+  });
+
+  it('leaves no package manager in the runtime image', () => {
+    const removed = runtime.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
+    for (const p of ['/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/lib/node_modules']) expect(removed, p).toContain(p);
+    // Removed before anything of ours is copied in, so no later step can need it.
+    expect(runtime.instructions[0]?.op).toBe('RUN');
+  });
+
+  it('keeps tests, test helpers and the development launcher out of the build context', () => {
+    for (const p of ['gateway/src/oauth/testing.ts', 'worker/src/testing/harness.ts', 'gateway/src/app.test.ts', 'gateway/tsconfig.test.json', 'gateway/src/dev/idp.ts']) expect(ignored(p), p).toBe(true);
+    for (const p of ['gateway/src/app.ts', 'worker/src/main.ts', 'gateway/tsconfig.json']) expect(ignored(p), p).toBe(false);
   });
 
   it('runs as a non-root numeric user, so runAsNonRoot can verify it', () => {

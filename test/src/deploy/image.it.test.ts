@@ -3,11 +3,13 @@
 // are laid out as the runtime stage copies them, and the processes must start from that tree alone —
 // proving nothing at run time needs a dev dependency.
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv } from '../stack/env.js';
 import { repoRoot } from './paths.js';
@@ -59,9 +61,22 @@ beforeAll(async () => {
   cpSync(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
   for (const ws of ['shared', 'worker', 'gateway']) {
     cpSync(path.join(repoRoot, ws, 'package.json'), path.join(app, ws, 'package.json'));
-    cpSync(path.join(repoRoot, ws, 'dist'), path.join(app, ws, 'dist'), { recursive: true });
+    // As the build stage leaves it: no source maps or build info.
+    cpSync(path.join(repoRoot, ws, 'dist'), path.join(app, ws, 'dist'), { recursive: true, filter: (f) => !/\.(map|tsbuildinfo)$/.test(f) });
   }
+  const { stdout } = await run('du', ['-sk', app]);
+  const kib = Number(stdout.split(/\s/)[0]);
+  const modules = Number((await run('du', ['-sk', path.join(app, 'node_modules')])).stdout.split(/\s/)[0]);
+  // Printed, not asserted: what the image adds on top of the Node base image.
+  console.log(`image runtime tree: ${(kib / 1024).toFixed(1)} MiB (node_modules ${(modules / 1024).toFixed(1)} MiB, dist ${((kib - modules) / 1024).toFixed(1)} MiB)`);
 }, 900_000);
+
+/** Every file under dir, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -75,6 +90,21 @@ describe('the image runtime tree', () => {
   it('holds production dependencies only', () => {
     for (const dev of ['vitest', 'typescript', 'eslint', 'playwright-core', 'tsx']) expect(existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(path.join(app, 'node_modules', '@kmg', 'gateway', 'dist', 'main.js'))).toBe(true);
+    // Dependencies nothing at run time imports are not installed for it.
+    for (const unused of ['@modelcontextprotocol/sdk', 'supertest', '@modelcontextprotocol/client']) expect(existsSync(path.join(app, 'node_modules', unused)), unused).toBe(false);
+  });
+
+  it('ships no test, test helper or declaration of one in any dist', () => {
+    for (const ws of ['shared', 'worker', 'gateway']) {
+      const files = filesUnder(path.join(repoRoot, ws, 'dist'));
+      expect(files.length, `${ws}/dist is built`).toBeGreaterThan(0);
+      const testOnly = files.filter((f) => /\.test\.|(^|\/)testing(\.|\/)/.test(f));
+      expect(testOnly, `${ws}/dist`).toEqual([]);
+    }
+    // A module of the build may not import test-only code either (it would fail to load in the image).
+    for (const f of filesUnder(path.join(app, 'gateway', 'dist')).filter((f) => f.endsWith('.js'))) {
+      expect(readFileSync(path.join(app, 'gateway', 'dist', f), 'utf8'), f).not.toMatch(/from ['"](supertest|vitest)['"]/);
+    }
   });
 
   it('starts a worker that becomes ready against the stack apiserver and serves /metrics, then drains on SIGTERM', async () => {
@@ -101,7 +131,46 @@ describe('the image runtime tree', () => {
     }
   });
 
-  it('starts the gateway far enough to validate its config (exit 2 naming the key)', async () => {
+  it('starts the gateway from that tree: it serves, reaches Redis, and drains on SIGTERM', async () => {
+    const env = loadStackEnv();
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const file = path.join(app, 'gateway.yaml');
+    writeFileSync(file, stringify({
+      publicUrl: `http://127.0.0.1:${port}`,
+      listen: { host: '127.0.0.1', port },
+      logLevel: 'warn',
+      storage: { redis: { url: env.REDIS_URL, keyPrefix: `kmg-image-${process.pid}:` } },
+      encryptionKeys: [{ id: 'image', key: randomBytes(32).toString('base64') }],
+      ops: { metrics: { port: metricsPort } },
+      orgs: [{
+        name: 'image',
+        mode: 'resource-server',
+        resourceServer: { issuer: env.KEYCLOAK_ISSUER, audience: [env.GATEWAY_CLIENT_ID], caFile: env.STACK_CA_FILE },
+        clusters: [{ name: 'stack', workers: ['http://127.0.0.1:9/mcp'], audience: env.KUBE_AUDIENCE }],
+      }],
+    }));
+    const proc = spawn(process.execPath, [path.join(app, 'gateway', 'dist', 'main.js'), '--config', file], { cwd: app, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
+    let stderr = '';
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+        if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`gateway from the image tree never became ready: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const report = (await (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).json()) as { checks: Array<{ name: string; ok: boolean }> };
+      expect(report.checks.find((c) => c.name === 'redis')?.ok).toBe(true);
+      // The protected resource metadata answers: the OAuth side loaded without any dev dependency.
+      expect((await fetch(`http://127.0.0.1:${port}/orgs/image/mcp`, { method: 'POST' })).status).toBe(401);
+      proc.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a bad gateway config at start from that tree (exit 2 naming the key)', async () => {
     const file = path.join(app, 'bad-gateway.yaml');
     writeFileSync(file, 'publicUrl: https://mcp.example.com\norgs: []\n');
     const err = await run(process.execPath, [path.join(app, 'gateway', 'dist', 'main.js'), '--config', file], { cwd: app }).catch((e: { code: number; stderr: string }) => e);

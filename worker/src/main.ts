@@ -40,12 +40,13 @@ async function main(): Promise<void> {
     return;
   }
   const authenticator = new Authenticator(config, deps.factory, config.assertion ? new AssertionVerifier(config.assertion) : undefined);
-  // Ready when every configured apiserver answers /readyz (through its own TLS trust).
+  // Each apiserver's /readyz (through its own TLS trust) is reported, not critical: one cluster down must
+  // not take this pool's other clusters out of the Service (its calls get a "cluster … is unreachable" tool error).
   const apiserverChecks = config.clusters
     .filter((c) => c.identity !== 'kubeconfig')
     .map((c) => {
       const transport = createClusterTransport(c);
-      return agentHttpCheck(`apiserver:${c.name}`, new URL('/readyz', transport.server), { agent: transport.agent });
+      return { ...agentHttpCheck(`apiserver:${c.name}`, new URL('/readyz', transport.server), { agent: transport.agent }), critical: false };
     });
   const ops = createOps({ service: 'worker', config: config.ops, logger, checks: apiserverChecks });
   deps.metrics = ops.metrics;

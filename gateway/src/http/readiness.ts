@@ -5,9 +5,12 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { KvStore } from '../store/kv.js';
 
 /**
- * What /readyz checks on a gateway: the store (Redis) answers, each org's Keycloak serves its
- * discovery document (reported as "degraded", not unready), and each cluster has at least one worker
- * answering /healthz.
+ * What /readyz checks on a gateway. Only the store (Redis) is critical: without it this replica can serve
+ * nothing. Each org's Keycloak (discovery document) and each cluster's workers (some worker answering its
+ * health path) are reported — "degraded" in the ops listener's /readyz and in
+ * kmg_readiness_check_up{check,critical="false"} — but never make the replica unready: every replica
+ * shares them, so one cluster's outage would otherwise take every org down. A call to that cluster is
+ * answered with an error naming it instead.
  */
 export function gatewayReadinessChecks(config: GatewayConfig, store: Pick<KvStore, 'ping'>): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [];
@@ -35,12 +38,13 @@ export function gatewayReadinessChecks(config: GatewayConfig, store: Pick<KvStor
   for (const org of config.orgs) {
     for (const cluster of org.clusters) {
       const workers = Array.isArray(cluster.workers) ? cluster.workers : [cluster.workers];
-      checks.push(
-        anyOfCheck(
+      checks.push({
+        ...anyOfCheck(
           `workers:${org.name}/${cluster.name}`,
           workers.map((w) => agentHttpCheck(w, new URL(cluster.healthCheck.path, w), { accept: (s) => s >= 200 && s < 300 })),
         ),
-      );
+        critical: false,
+      });
     }
   }
   return checks;

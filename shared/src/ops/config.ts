@@ -17,6 +17,8 @@ export const opsConfigSchema = z.object({
   readiness: z
     .object({
       timeoutMs: z.coerce.number().int().min(50).max(60_000).default(2_000).describe('Timeout of each /readyz dependency check'),
+      /** Probes and scrapers within this window share one run of the checks (each pings Redis, Keycloak, workers). */
+      cacheMs: z.coerce.number().int().min(0).max(10_000).default(1_000).describe('How long a /readyz result is reused before the checks run again'),
     })
     .prefault({}),
   metrics: z

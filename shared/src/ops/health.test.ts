@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentHttpCheck, anyOfCheck, healthzHandler, httpCheck, readyzHandler, redisCheck, runReadinessChecks, type ReadinessCheck } from './health.js';
+import { agentHttpCheck, anyOfCheck, healthzHandler, httpCheck, Readiness, readyzHandler, redisCheck, runReadinessChecks, type ReadinessCheck } from './health.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -54,7 +54,7 @@ describe('readiness', () => {
 
   it('re-evaluates a function of checks on every probe', async () => {
     let healthy = false;
-    const base = await listen(readyzHandler({ checks: () => [healthy ? pass('workers') : fail('workers', 'none reachable')] }));
+    const base = await listen(readyzHandler({ checks: () => [healthy ? pass('workers') : fail('workers', 'none reachable')], cacheMs: 0 }));
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
     healthy = true;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -67,6 +67,34 @@ describe('readiness', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'shutting down' });
     expect(ran).toBe(false);
+  });
+
+  it('runs the checks once for probes within the cache window, and once for concurrent probes', async () => {
+    let runs = 0;
+    let release: () => void = () => undefined;
+    const slow: ReadinessCheck = { name: 'redis', check: () => (runs++, new Promise<void>((r) => (release = r))) };
+    const readiness = new Readiness({ checks: [slow], cacheMs: 60_000 });
+    const concurrent = [readiness.report(), readiness.report(), readiness.report()];
+    while (runs === 0) await new Promise((r) => setImmediate(r));
+    release();
+    expect((await Promise.all(concurrent)).map((r) => r.status)).toEqual(['ready', 'ready', 'ready']);
+    await readiness.report();
+    expect(runs).toBe(1);
+    // Without a cache window every probe runs them again.
+    const uncached = new Readiness({ checks: [{ name: 'redis', check: async () => void runs++ }], cacheMs: 0 });
+    await uncached.report();
+    await uncached.report();
+    expect(runs).toBe(3);
+  });
+
+  it('answers the status alone without detail, naming no check', async () => {
+    const base = await listen(readyzHandler({ checks: [fail('workers:acme/prod', 'connect ECONNREFUSED 10.0.0.7:8080')] }, { detail: false }));
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ status: 'unready' });
+    expect(text).not.toContain('acme');
+    expect(text).not.toContain('10.0.0.7');
   });
 
   it('keeps /healthz alive whatever the dependencies do', async () => {

@@ -4,8 +4,17 @@ import { get as httpsGet } from 'node:https';
 /**
  * Liveness and readiness. `/healthz` answers 200 while the event loop runs (a restart would not help
  * with a broken dependency). `/readyz` runs every named dependency check in parallel, each bounded by
- * a timeout, and answers 503 naming the checks that failed, so a load balancer stops sending traffic
- * here but the pod is not killed. During shutdown `/readyz` is 503 `shutting down` at once.
+ * a timeout, and answers 503 when a critical one failed, so a load balancer stops sending traffic here
+ * but the pod is not killed. During shutdown `/readyz` is 503 `shutting down` at once.
+ *
+ * Readiness means "this pod can serve": only what the pod itself needs is critical (the process; Redis
+ * for the gateway). A peer every replica shares — an apiserver, a cluster's workers, Keycloak — is
+ * reported as `degraded`, never made critical: one cluster's outage would otherwise turn every replica
+ * unready and take down every org, including those that never use that cluster.
+ *
+ * The report names internal peers, so only the ops listener (the metrics port) serves it in full; the
+ * public port answers the status alone. Results are cached briefly (`cacheMs`) and concurrent probes
+ * share one run, so probes and scrapers cannot multiply the pings to Redis, Keycloak and workers.
  */
 export interface ReadinessCheck {
   /** Short stable name reported in the body, e.g. `redis`, `keycloak:acme`, `workers`, `apiserver:prod`. */
@@ -92,6 +101,43 @@ export interface HealthOptions {
   defaultTimeoutMs?: number;
   /** When it returns true, `/readyz` is 503 without running checks (set by graceful shutdown). */
   isShuttingDown?: () => boolean;
+  /** How long a report is reused before the checks run again (default 1000 ms; 0: every probe runs them). */
+  cacheMs?: number;
+  /** Called with each fresh report (not cached reuse), e.g. to export each check as a metric. */
+  onReport?: (report: ReadinessReport) => void;
+}
+
+export const DEFAULT_READINESS_CACHE_MS = 1_000;
+
+/** Runs the checks at most once per `cacheMs`; probes arriving meanwhile share the last (or running) report. */
+export class Readiness {
+  #cached: { at: number; report: Promise<ReadinessReport> } | undefined;
+
+  constructor(private readonly options: HealthOptions) {}
+
+  async report(): Promise<ReadinessReport> {
+    if (this.options.isShuttingDown?.()) return { status: 'shutting down', checks: [] };
+    const report = await this.#fresh();
+    // Shutdown may have begun while the checks ran.
+    return this.options.isShuttingDown?.() ? { status: 'shutting down', checks: report.checks } : report;
+  }
+
+  #fresh(): Promise<ReadinessReport> {
+    const cacheMs = this.options.cacheMs ?? DEFAULT_READINESS_CACHE_MS;
+    const cached = this.#cached;
+    if (cached && performance.now() - cached.at < cacheMs) return cached.report;
+    const checks = typeof this.options.checks === 'function' ? this.options.checks() : this.options.checks;
+    // Probes arriving while the checks run wait for the same run; the cache period starts when it ends.
+    const entry: { at: number; report: Promise<ReadinessReport> } = { at: Infinity, report: Promise.resolve({ status: 'unready', checks: [] }) };
+    entry.report = runReadinessChecks(checks, this.options.defaultTimeoutMs)
+      .then(
+        (r) => (this.options.onReport?.(r), r),
+        (err: unknown): ReadinessReport => ({ status: 'unready', checks: [{ name: 'readiness', ok: false, durationMs: 0, error: describeError(err) }] }),
+      )
+      .finally(() => (entry.at = performance.now()));
+    this.#cached = entry;
+    return entry.report;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -105,21 +151,17 @@ export function healthzHandler() {
   return (_req: IncomingMessage, res: ServerResponse): void => sendJson(res, 200, { status: 'alive' });
 }
 
-export function readyzHandler(options: HealthOptions) {
+/**
+ * `/readyz`. With `detail` the body is the whole report (check names, errors, timings) — for the ops
+ * listener only; without it the body is the status alone, so the public port names no internal peer.
+ */
+export function readyzHandler(options: HealthOptions | Readiness, { detail = true }: { detail?: boolean } = {}) {
+  const readiness = options instanceof Readiness ? options : new Readiness(options);
   return (_req: IncomingMessage, res: ServerResponse): void => {
-    if (options.isShuttingDown?.()) {
-      sendJson(res, 503, { status: 'shutting down', checks: [] } satisfies ReadinessReport);
-      return;
-    }
-    const checks = typeof options.checks === 'function' ? options.checks() : options.checks;
-    runReadinessChecks(checks, options.defaultTimeoutMs).then(
-      (report) => {
-        // Re-check: shutdown may have begun while the checks ran.
-        if (options.isShuttingDown?.()) report = { status: 'shutting down', checks: report.checks };
-        sendJson(res, report.status === 'ready' || report.status === 'degraded' ? 200 : 503, report);
-      },
-      (err: unknown) => sendJson(res, 503, { status: 'unready', checks: [{ name: 'readiness', ok: false, durationMs: 0, error: describeError(err) }] }),
-    );
+    void readiness.report().then((report) => {
+      const status = report.status === 'ready' || report.status === 'degraded' ? 200 : 503;
+      sendJson(res, status, detail ? report : { status: report.status });
+    });
   };
 }
 

@@ -30,13 +30,14 @@ async function app(redisUp: () => boolean, extra: Record<string, unknown> = {}):
 describe('ops middleware', () => {
   it('serves /healthz, /readyz and /metrics before the app, and traces app requests', async () => {
     let up = true;
-    const base = await app(() => up);
+    const base = await app(() => up, { readiness: { cacheMs: 0 } });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     up = false;
     const unready = await fetch(`${base}/readyz`);
     expect(unready.status).toBe(503);
-    expect(JSON.stringify(await unready.json())).toContain('Connection is closed.');
+    // The public port gives the status alone: no check names, no errors naming internal peers.
+    expect(await unready.json()).toEqual({ status: 'unready' });
 
     const res = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'x-request-id': 'abc-12345' } });
     expect(res.headers.get('x-request-id')).toBe('abc-12345');
@@ -50,7 +51,7 @@ describe('ops middleware', () => {
   it('has defaults for every setting', () => {
     expect(opsConfigSchema.parse({})).toEqual({
       shutdown: { timeoutSeconds: 30, drainDelaySeconds: 0 },
-      readiness: { timeoutMs: 2000 },
+      readiness: { timeoutMs: 2000, cacheMs: 1000 },
       metrics: { enabled: true, processMetrics: true },
     });
   });
@@ -82,5 +83,56 @@ describe('ops middleware', () => {
     expect(await res.text()).toContain('kmg_http_requests_total');
     expect((await fetch(`http://127.0.0.1:${port}/mcp`)).status).toBe(404);
     metricsServer.close();
+  });
+
+  it('serves the probes on the ops port, /readyz there naming each check, and exports each check as a metric', async () => {
+    let up = false;
+    await app(() => up, { metrics: { processMetrics: false, port: 0 }, readiness: { cacheMs: 0 } });
+    const opsServer = ops!.listenMetrics('127.0.0.1')!;
+    await new Promise((r) => (opsServer.listening ? r(undefined) : opsServer.once('listening', r)));
+    const opsBase = `http://127.0.0.1:${(opsServer.address() as AddressInfo).port}`;
+    expect((await fetch(`${opsBase}/healthz`)).status).toBe(200);
+    const unready = await fetch(`${opsBase}/readyz`);
+    expect(unready.status).toBe(503);
+    expect(await unready.json()).toMatchObject({ status: 'unready', checks: [{ name: 'redis', ok: false, error: 'Connection is closed.' }] });
+    expect(await (await fetch(`${opsBase}/metrics`)).text()).toContain('kmg_readiness_check_up{check="redis",critical="true"} 0');
+    up = true;
+    expect((await fetch(`${opsBase}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${opsBase}/metrics`)).text()).toContain('kmg_readiness_check_up{check="redis",critical="true"} 1');
+    opsServer.close();
+  });
+
+  it('keeps the ops listener answering probes while draining, and closes it last', async () => {
+    const base = await app(() => true, { metrics: { processMetrics: false, port: 0 }, shutdown: { drainDelaySeconds: 0.2 } });
+    const opsServer = ops!.listenMetrics('127.0.0.1')!;
+    await new Promise((r) => (opsServer.listening ? r(undefined) : opsServer.once('listening', r)));
+    const opsBase = `http://127.0.0.1:${(opsServer.address() as AddressInfo).port}`;
+    let healthzWhileDraining = 0;
+    let opsOpenWhenClosing = false;
+    const handle = ops!.handleShutdown([server!, opsServer], {
+      signals: [],
+      exit: () => undefined,
+      onClose: [async () => {
+        // The main listener is closed by now; the ops one still answers.
+        await expect(fetch(`${base}/healthz`, { headers: { connection: 'close' } })).rejects.toThrow();
+        healthzWhileDraining = (await fetch(`${opsBase}/healthz`, { headers: { connection: 'close' } })).status;
+        opsOpenWhenClosing = opsServer.listening;
+      }],
+    });
+    await handle.shutdown('test');
+    expect(healthzWhileDraining).toBe(200);
+    expect(opsOpenWhenClosing).toBe(true);
+    expect(opsServer.listening).toBe(false);
+    handle.dispose();
+  });
+
+  it('starts the ops listener for the probes even with metrics off', async () => {
+    await app(() => true, { metrics: { enabled: false, port: 0 } });
+    const opsServer = ops!.listenMetrics('127.0.0.1')!;
+    await new Promise((r) => (opsServer.listening ? r(undefined) : opsServer.once('listening', r)));
+    const opsBase = `http://127.0.0.1:${(opsServer.address() as AddressInfo).port}`;
+    expect((await fetch(`${opsBase}/readyz`)).status).toBe(200);
+    expect((await fetch(`${opsBase}/metrics`)).status).toBe(404);
+    opsServer.close();
   });
 });

@@ -15,6 +15,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  *   keycloak_request_duration_seconds{operation,outcome}        histogram
  *   live_sessions                                               gauge
  *   live_streams{service}                                       gauge
+ *   readiness_check_up{check,critical}                          gauge (1 passing, 0 failing, at the last /readyz run)
  * plus the default Node.js process metrics (`kmg_process_*`, `kmg_nodejs_*`).
  */
 export const METRIC_PREFIX = 'kmg_';
@@ -36,6 +37,7 @@ export interface OpsMetrics {
   readonly keycloakDuration: Histogram<'operation' | 'outcome'>;
   readonly liveSessions: Gauge;
   readonly liveStreams: Gauge<'service'>;
+  readonly readinessCheckUp: Gauge<'check' | 'critical'>;
 }
 
 export interface CreateMetricsOptions {
@@ -108,6 +110,12 @@ export function createMetrics(options: CreateMetricsOptions): OpsMetrics {
       name: `${METRIC_PREFIX}live_streams`,
       help: 'Open streamed responses (SSE) on this replica',
       labelNames: ['service'] as const,
+      registers,
+    }),
+    readinessCheckUp: new Gauge({
+      name: `${METRIC_PREFIX}readiness_check_up`,
+      help: 'Each readiness check at its last run: 1 passing, 0 failing. critical="false" (a cluster, its workers, Keycloak) degrades without making the pod unready',
+      labelNames: ['check', 'critical'] as const,
       registers,
     }),
   };

@@ -67,7 +67,7 @@ function run(main: string, args: string[], env: Record<string, string> = {}): Pr
   return { proc, stderr: () => stderr, exited };
 }
 
-function gatewayConfig(env: StackEnv, port: number, redisUrl: string, workers: string[], auditFile: string): Record<string, unknown> {
+function gatewayConfig(env: StackEnv, port: number, redisUrl: string, workers: string[], auditFile: string, opsPort?: number): Record<string, unknown> {
   const issuer = env.KEYCLOAK_ISSUER.replace(/\/$/, '');
   return {
     publicUrl: `http://127.0.0.1:${port}`,
@@ -76,7 +76,7 @@ function gatewayConfig(env: StackEnv, port: number, redisUrl: string, workers: s
     storage: { redis: { url: redisUrl, keyPrefix: `kmg-ops-${randomBytes(3).toString('hex')}:` } },
     encryptionKeys: [{ id: 'ops', key: randomBytes(32).toString('base64') }],
     audit: { destination: auditFile },
-    ops: { shutdown: { timeoutSeconds: 30 }, readiness: { timeoutMs: 1000 } },
+    ops: { shutdown: { timeoutSeconds: 30 }, readiness: { timeoutMs: 1000 }, ...(opsPort ? { metrics: { port: opsPort } } : {}) },
     orgs: [
       {
         name: 'ops',
@@ -97,6 +97,8 @@ let workers: Awaited<ReturnType<typeof startWorkers>>;
 let tap: Tap;
 let gateway: Proc;
 let base: string;
+/** The ops listener: /metrics and the detailed /readyz. */
+let opsBase: string;
 let auditFile: string;
 let aliceToken: string;
 
@@ -108,10 +110,11 @@ beforeAll(async () => {
   tap = await tapWorker(workers.urls[0]!);
   const dir = mkdtempSync(path.join(tmpdir(), 'kmg-ops-'));
   auditFile = path.join(dir, 'audit', 'audit.jsonl');
-  const port = await freePort();
+  const [port, opsPort] = [await freePort(), await freePort()];
   base = `http://127.0.0.1:${port}`;
+  opsBase = `http://127.0.0.1:${opsPort}`;
   const file = path.join(dir, 'gateway.yaml');
-  writeFileSync(file, stringify(gatewayConfig(env, port, redis.url, [tap.url], auditFile)));
+  writeFileSync(file, stringify(gatewayConfig(env, port, redis.url, [tap.url], auditFile, opsPort)));
   gateway = run(gatewayMain, ['--config', file]);
   await waitFor('gateway /readyz', async () => (await fetch(`${base}/readyz`)).status === 200, 60_000);
   aliceToken = (await userToken(env, 'alice')).access_token;
@@ -133,7 +136,7 @@ describe('operations of the running processes', () => {
     expect((await client.callTool({ name: 'namespaces_list', arguments: {} })).isError).toBeFalsy();
     await client.close();
 
-    const gw = await (await fetch(`${base}/metrics`)).text();
+    const gw = await (await fetch(`${opsBase}/metrics`)).text();
     expect(gw).toMatch(/kmg_tool_calls_total\{service="gateway",tool="namespaces_list",outcome="ok"\} [1-9]/);
     expect(gw).toMatch(/kmg_http_requests_total\{service="gateway",method="POST",route="\/orgs\/ops\/mcp",status="200"\} [1-9]/);
     // The SDK client opened an MCP session (initialize) on this replica.
@@ -171,7 +174,7 @@ describe('operations of the running processes', () => {
   it('turns /readyz unready naming Redis when it stops, and ready again when it returns', async () => {
     await redis.stop();
     await waitFor('readyz 503', async () => (await fetch(`${base}/readyz`)).status === 503, 20_000);
-    const body = (await (await fetch(`${base}/readyz`)).json()) as { status: string; checks: Array<{ name: string; ok: boolean }> };
+    const body = (await (await fetch(`${opsBase}/readyz`)).json()) as { status: string; checks: Array<{ name: string; ok: boolean }> };
     expect(body.status).toBe('unready');
     expect(body.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['redis']);
     // Liveness is not readiness: the process must not be restarted for a dependency outage.

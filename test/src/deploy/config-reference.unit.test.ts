@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generatedReferences, README_FILE, readmeReference, referenceRows } from './config-reference.js';
+import { currentReference, generatedReferences, REFERENCE_FILE, referenceRows } from './config-reference.js';
 
-describe('configuration reference in the README', () => {
+describe('configuration reference in docs/configuration.md', () => {
   it('matches the gateway and worker zod schemas (regenerate with config-reference.js --write)', async () => {
-    const readme = readFileSync(README_FILE, 'utf8');
+    const doc = readFileSync(REFERENCE_FILE, 'utf8');
     const generated = await generatedReferences();
     for (const [name, table] of Object.entries(generated)) {
-      expect(readmeReference(readme, name), `README ${name} reference`).toBe(table);
+      expect(currentReference(doc, name), `docs/configuration.md ${name} reference`).toBe(table);
     }
   });
 

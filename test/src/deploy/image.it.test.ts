@@ -146,6 +146,7 @@ describe('the image runtime tree', () => {
         name: 'image',
         mode: 'resource-server',
         resourceServer: { issuer: env.KEYCLOAK_ISSUER, audience: [env.GATEWAY_CLIENT_ID], caFile: env.STACK_CA_FILE },
+        exchange: { tokenEndpoint: `${env.KEYCLOAK_ISSUER.replace(/\/$/, '')}/protocol/openid-connect/token`, clientId: env.GATEWAY_CLIENT_ID, clientSecret: env.GATEWAY_CLIENT_SECRET, caFile: env.STACK_CA_FILE },
         clusters: [{ name: 'stack', workers: ['http://127.0.0.1:9/mcp'], audience: env.KUBE_AUDIENCE }],
       }],
     }));

@@ -3,7 +3,7 @@ import { verifyIdentityAssertion, type IdentityClaims } from '@kmg/shared';
 import { createRemoteJWKSet, decodeJwt, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { AssertionConfig } from '../config.js';
 import { ReplayCache } from './replay.js';
-import type { Identity } from './types.js';
+import { reservedName, type Identity } from './types.js';
 
 type VerifyKey = Parameters<typeof verifyIdentityAssertion>[1];
 
@@ -19,15 +19,6 @@ export class AssertionRefused extends Error {
     super(message);
     this.name = 'AssertionRefused';
   }
-}
-
-/**
- * Kubernetes reserves `system:` for its own users and groups (system:masters is cluster-admin, system:nodes
- * and system:kube-controller-manager carry control-plane rights). No IdP name may become one; the gateway
- * prefixes names too, this is the worker's own check. Case-insensitive: no spelling is worth the doubt.
- */
-export function reservedName(identity: { user: string; groups: readonly string[] }): string | undefined {
-  return [identity.user, ...identity.groups].find((n) => n.toLowerCase().startsWith('system:'));
 }
 
 /** Verifies gateway-signed identity assertions (jose, via @kmg/shared) into an impersonation identity. */

@@ -15,3 +15,12 @@ export function identityLabel(identity: Identity): string {
       return 'kubeconfig';
   }
 }
+
+/**
+ * Kubernetes reserves `system:` for its own users and groups (system:masters is cluster-admin, system:nodes
+ * and system:kube-controller-manager carry control-plane rights). No IdP name may become one; the gateway
+ * prefixes names too, this is the worker's own check. Case-insensitive: no spelling is worth the doubt.
+ */
+export function reservedName(identity: { user: string; groups: readonly string[] }): string | undefined {
+  return [identity.user, ...identity.groups].find((n) => n.toLowerCase().startsWith('system:'));
+}

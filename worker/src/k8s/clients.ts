@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../config.js';
-import type { Identity } from '../identity/types.js';
+import { reservedName, type Identity } from '../identity/types.js';
 import { TtlCache } from './cache.js';
 import { ToolRefusal } from './errors.js';
 import { KubeRest, type Headers } from './rest.js';
@@ -46,6 +46,8 @@ export class ClientFactory {
     if (cluster.identity !== identity.kind) {
       throw new ToolRefusal(`cluster ${clusterName} takes ${cluster.identity} identity, but this request carries ${identity.kind}`);
     }
+    // The assertion verifier refuses these already; checked again where the Impersonate-* headers are built.
+    if (identity.kind === 'impersonation' && reservedName(identity) !== undefined) throw new ToolRefusal('system: users and groups are never impersonated');
     const key = `${clusterName}\u0000${identityKey(identity)}`;
     const cached = this.clients.get(key);
     if (cached) return cached;

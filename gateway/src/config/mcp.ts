@@ -52,6 +52,15 @@ export const clusterSchema = z
      * a certificate-based kubeconfig).
      */
     identity: z.enum(['bearer', 'impersonation', 'worker']).default('bearer'),
+    /**
+     * impersonation: the Kubernetes user is `usernamePrefix` + Keycloak's preferred_username and each group is
+     * `groupPrefix` + the Keycloak group, the same names bearer-mode apiservers derive from the token (the
+     * AuthenticationConfiguration's claim prefixes, `oidc:` in the examples), so a user is one Kubernetes name in
+     * both modes and no IdP name can become a `system:` user or group. An empty prefix passes names unchanged;
+     * `system:` names are refused either way.
+     */
+    usernamePrefix: z.string().max(64).default('oidc:').describe('impersonation: Kubernetes user = prefix + preferred_username (match the apiserver claim prefix of bearer mode)'),
+    groupPrefix: z.string().max(64).default('oidc:').describe('impersonation: Kubernetes group = prefix + Keycloak group; system: names are refused'),
     /** Overrides the org's `exchange` for this cluster. */
     exchange: exchangeSchema.optional(),
     /**

@@ -53,7 +53,7 @@ export const oauthOrgSchema = z.object({
            * initial-access-token registration policy (a document needs no token, so it would bypass that policy).
            * Under allow-listed, the document's redirect hosts must be on the allow list like any registration's.
            */
-          enabled: z.boolean().optional(),
+          enabled: z.boolean().optional().describe('https client_id URLs as clients; unset = on unless registration.policy is initial-access-token'),
           /** Tests serve documents from 127.0.0.1; production must keep this false (SSRF). */
           allowPrivateAddresses: z.boolean().default(false),
           timeoutMs: z.coerce.number().int().positive().default(5000),

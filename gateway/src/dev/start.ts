@@ -154,7 +154,8 @@ export async function startDev(env: NodeJS.ProcessEnv = process.env): Promise<De
           keycloak: { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, allowInsecureHttp: true, scope: 'openid profile email offline_access' },
           registration: { policy: 'open' },
         },
-        clusters: [{ name: cluster.name, workers: workerUrls, identity: cluster.token ? 'impersonation' : 'worker', audience: ASSERTION_AUDIENCE }],
+        // Dev users are impersonated under the names gateway/dev/users.yaml gives them (no oidc: prefix).
+        clusters: [{ name: cluster.name, workers: workerUrls, identity: cluster.token ? 'impersonation' : 'worker', audience: ASSERTION_AUDIENCE, usernamePrefix: '', groupPrefix: '' }],
       },
     ],
   };

@@ -3,7 +3,8 @@ import { exportJWK, generateKeyPair, importPKCS8, type CryptoKey, type JWK } fro
 import { createPublicKey, createPrivateKey } from 'node:crypto';
 import { signIdentityAssertion } from '@kmg/shared';
 import type { Principal } from '../auth/principal.js';
-import type { McpGlobalConfig } from '../config/mcp.js';
+import type { ClusterConfig, McpGlobalConfig } from '../config/mcp.js';
+import { impersonationNames } from './impersonation-names.js';
 
 /**
  * Signs the short-lived identity assertions impersonation-mode clusters get instead of a bearer,
@@ -40,9 +41,14 @@ export class IdentityAssertionSigner {
     return { keys: [this.publicJwk] };
   }
 
-  sign(principal: Principal, cluster: string, audience: string): Promise<string> {
+  /**
+   * A fresh assertion for one request (never reused: workers accept each jti once). Names are prefixed per
+   * cluster and never `system:` (impersonation-names.ts); throws IdentityRefusedError for a user that cannot be one.
+   */
+  async sign(principal: Principal, cluster: ClusterConfig, audience: string): Promise<string> {
+    const names = impersonationNames(principal, cluster);
     return signIdentityAssertion(
-      { sub: principal.username || principal.sub, groups: principal.groups, cluster, client_id: principal.clientId },
+      { sub: names.user, groups: names.groups, cluster: cluster.name, client_id: principal.clientId },
       this.key,
       { issuer: this.issuer, audience, ttlSeconds: this.cfg.ttlSeconds, keyId: this.cfg.keyId, alg: this.cfg.alg },
     );

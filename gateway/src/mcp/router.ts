@@ -10,7 +10,7 @@ import { checkMcpOrg, defaultCluster, type ClusterConfig, type ExchangeConfig, t
 import type { OrgConfig } from '../config/schema.js';
 import { createSealer } from '../crypto/seal.js';
 import { IdentityAssertionSigner } from '../exchange/assertion.js';
-import { ExchangeRefusedError, ExchangeUnavailableError } from '../exchange/errors.js';
+import { ExchangeRefusedError, ExchangeUnavailableError, IdentityRefusedError } from '../exchange/errors.js';
 import { TokenExchanger, type Sealer as ExchangeSealer } from '../exchange/exchanger.js';
 import { createAuditSink, type AuditRecord, type AuditSink } from '../policy/audit.js';
 import { ToolCatalog } from '../policy/catalog.js';
@@ -245,6 +245,10 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
         res.setHeader('Retry-After', String(err.retryAfterSeconds));
         return void res.status(503).json({ jsonrpc: '2.0', id: firstId(parsed), error: { code: -32000, message: 'identity provider unavailable; retry later' } });
       }
+      if (err instanceof IdentityRefusedError) {
+        logger.warn({ requestId, user: principal.username, cluster: cluster.name }, err.message);
+        return void res.status(403).json({ jsonrpc: '2.0', id: firstId(parsed), error: { code: -32000, message: err.message } });
+      }
       if (err instanceof ExchangeRefusedError) {
         logger.error({ requestId, err: err.message }, 'token exchange refused');
         return void res.status(502).json({ jsonrpc: '2.0', id: firstId(parsed), error: { code: -32000, message: 'the identity provider refused to issue a token for this cluster' } });
@@ -329,7 +333,7 @@ export function mcpRouter(deps: GatewayDeps, extras: McpRouterExtras = {}): McpR
   /** The credential the worker gets for this cluster: an exchanged token, or a signed identity assertion. */
   async function credentialFor(principal: Principal, clientToken: string, org: OrgConfig, cluster: ClusterConfig): Promise<string> {
     if (cluster.identity === 'worker') return '';
-    if (cluster.identity === 'impersonation') return (await signer).sign(principal, cluster.name, cluster.audience);
+    if (cluster.identity === 'impersonation') return (await signer).sign(principal, cluster, cluster.audience);
     const exchange = exchangeFor(org, cluster);
     // The client's own token is only ever a subject token at Keycloak, never forwarded.
     const subject = org.mode === 'resource-server' ? async () => clientToken : () => deps.upstream.subjectToken(principal);

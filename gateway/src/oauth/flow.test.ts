@@ -270,3 +270,20 @@ describe('login transactions', () => {
     expect(elsewhere.headers.location).toBeUndefined();
   });
 });
+
+describe('group changes at the identity provider', () => {
+  it('reach the grant when its Keycloak token is refreshed, without a new login', async () => {
+    const { app, deps, idp, clock } = testApp();
+    const { client, tokens } = await obtainTokens(app);
+    expect((await deps.verifier.verify('acme', MCP_URL, tokens.access_token)).groups).toEqual(['k8s-admins']);
+    // An admin removes alice from k8s-admins; her Keycloak token expires and the client refreshes.
+    idp.user.groups = ['k8s-viewers'];
+    clock.advance(idp.accessLifetime);
+    const r = await request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: client.client_id });
+    expect(r.status).toBe(200);
+    expect(idp.refreshCalls).toBe(1);
+    // Every token of the grant now carries the new groups, the older access token included.
+    expect((await deps.verifier.verify('acme', MCP_URL, r.body.access_token as string)).groups).toEqual(['k8s-viewers']);
+    expect((await deps.verifier.verify('acme', MCP_URL, tokens.access_token)).groups).toEqual(['k8s-viewers']);
+  });
+});

@@ -1,6 +1,6 @@
 import { randomToken } from './tokens.js';
 import type { GrantStore } from './grants.js';
-import { UpstreamRefusedError, type UpstreamIdp, type UpstreamTokens } from './keycloak.js';
+import { UpstreamRefusedError, type RefreshedTokens, type UpstreamIdp, type UpstreamTokens } from './keycloak.js';
 import type { KvStore } from '../store/kv.js';
 import { pollFor } from '../store/kv.js';
 import { InvalidTokenError, type AccessTokenVerifier, type Principal, type UpstreamTokenSource } from '../auth/principal.js';
@@ -84,7 +84,7 @@ export class GrantUpstreamTokens implements UpstreamTokenSource {
         if (!again) throw new InvalidTokenError('revoked', 'grant has been revoked');
         if (again.tokens.expiresAt - skew > nowS()) return again.tokens;
         if (!again.tokens.refreshToken) throw new UpstreamRefusedError('no refresh token from the identity provider');
-        let next: UpstreamTokens;
+        let next: RefreshedTokens;
         try {
           next = await this.o.idpForOrg(grant.org, grant.base).refresh(again.tokens.refreshToken);
         } catch (e) {
@@ -94,8 +94,12 @@ export class GrantUpstreamTokens implements UpstreamTokenSource {
           }
           throw e;
         }
-        await this.o.grants.replaceUpstream(gid, again.sealed, next);
-        return next;
+        const { user, ...tokens } = next;
+        await this.o.grants.replaceUpstream(gid, again.sealed, tokens);
+        if (user && !(await this.o.grants.updateUser(gid, user))) {
+          this.o.logger.warn({ grantId: gid }, 'identity provider named another subject on refresh, or the grant ended; user not updated');
+        }
+        return tokens;
       } finally {
         await this.o.kv.delIfEquals(lockKey, lockValue);
       }

@@ -215,6 +215,25 @@ export class GrantStore {
     await this.kv.del(`grant:${gid}`, `grant:${gid}:fam`, `grant:${gid}:kc`);
   }
 
+  /**
+   * The user's groups as the identity provider now reports them (after an upstream refresh), so someone removed
+   * from a group loses it within one Keycloak token lifetime instead of at the next login. Only for the same
+   * subject; compare-and-set, so a revocation racing this is never undone.
+   */
+  async updateUser(gid: string, user: UpstreamUser): Promise<boolean> {
+    const key = `grant:${gid}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const cur = await this.records.read<Grant>(key);
+      if (!cur || cur.value.user.sub !== user.sub) return false;
+      const same = cur.value.user.username === user.username && cur.value.user.groups.join('\n') === user.groups.join('\n');
+      if (same) return true;
+      const ttl = (await this.kv.ttl(key)) ?? 0;
+      if (ttl <= 0) return false;
+      if (await this.kv.compareAndSet(key, cur.raw, this.records.seal(key, { ...cur.value, user }), ttl)) return true;
+    }
+    return false;
+  }
+
   async saveUpstream(gid: string, tokens: UpstreamTokens, ttlSeconds: number): Promise<string> {
     const sealed = this.sealer.seal(JSON.stringify(tokens), `grant:${gid}`);
     await this.kv.set(`grant:${gid}:kc`, sealed, ttlSeconds);

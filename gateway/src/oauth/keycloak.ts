@@ -17,6 +17,11 @@ export interface UpstreamUser {
   groups: string[];
 }
 
+/** A refresh's result: new tokens and, when the IdP said, who the user is now (groups change between logins). */
+export interface RefreshedTokens extends UpstreamTokens {
+  user?: UpstreamUser;
+}
+
 /** Keycloak refused to refresh (user disabled, session ended, token revoked): the grant must end. */
 export class UpstreamRefusedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -31,7 +36,7 @@ export interface UpstreamIdp {
   /** Completes the login: checks state, nonce, issuer and PKCE, returns the user and tokens. */
   callback(p: { currentUrl: URL; state: string; nonce: string; codeVerifier: string }): Promise<{ user: UpstreamUser; tokens: UpstreamTokens }>;
   /** Throws UpstreamRefusedError when the IdP answers invalid_grant. */
-  refresh(refreshToken: string): Promise<UpstreamTokens>;
+  refresh(refreshToken: string): Promise<RefreshedTokens>;
 }
 
 function toTokens(r: client.TokenEndpointResponse, previousRefresh?: string): UpstreamTokens {
@@ -48,6 +53,23 @@ function groupsOf(...sources: Record<string, unknown>[]): string[] {
     if (Array.isArray(g)) return g.filter((x): x is string => typeof x === 'string').map((x) => x.replace(/^\//, ''));
   }
   return [];
+}
+
+/**
+ * Who the user is according to a token response: the ID token's claims, else the access token's (Keycloak's
+ * are JWTs). Undefined when neither names a subject (an opaque token and no ID token on a refresh).
+ */
+function userOf(r: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): UpstreamUser | undefined {
+  const claims = (r.claims() ?? {}) as Record<string, unknown>;
+  let at: Record<string, unknown> = {};
+  try {
+    at = decodeJwt(r.access_token) as Record<string, unknown>;
+  } catch {
+    /* opaque access token: the ID token only */
+  }
+  const sub = claims.sub ?? at.sub;
+  if (typeof sub !== 'string' || !sub) return undefined;
+  return { sub, username: String(claims.preferred_username ?? at.preferred_username ?? sub), groups: groupsOf(claims, at) };
 }
 
 /**
@@ -97,22 +119,15 @@ export function keycloakIdp(cfg: OAuthOrgConfig['keycloak']): UpstreamIdp {
         pkceCodeVerifier: codeVerifier,
         idTokenExpected: true,
       });
-      const claims = (r.claims() ?? {}) as Record<string, unknown>;
-      let at: Record<string, unknown> = {};
-      try {
-        at = decodeJwt(r.access_token) as Record<string, unknown>;
-      } catch {
-        /* opaque access token: groups come from the ID token only */
-      }
-      const sub = String(claims.sub);
-      return {
-        user: { sub, username: String(claims.preferred_username ?? at.preferred_username ?? sub), groups: groupsOf(claims, at) },
-        tokens: toTokens(r),
-      };
+      const user = userOf(r);
+      if (!user) throw new Error('the identity provider returned no subject');
+      return { user, tokens: toTokens(r) };
     },
     async refresh(refreshToken) {
       try {
-        return toTokens(await client.refreshTokenGrant(await config(), refreshToken), refreshToken);
+        const r = await client.refreshTokenGrant(await config(), refreshToken);
+        const user = userOf(r);
+        return { ...toTokens(r, refreshToken), ...(user ? { user } : {}) };
       } catch (e) {
         if (e instanceof client.ResponseBodyError && (e.error === 'invalid_grant' || e.error === 'unauthorized_client')) {
           throw new UpstreamRefusedError(`identity provider refused the refresh: ${e.error}`, { cause: e });

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { configSchema, type GatewayConfig } from '../config/schema.js';
 import { createApp } from '../app.js';
 import { MemoryKvStore } from '../store/memory.js';
-import { UpstreamRefusedError, type UpstreamIdp, type UpstreamTokens } from './keycloak.js';
+import { UpstreamRefusedError, type RefreshedTokens, type UpstreamIdp, type UpstreamTokens } from './keycloak.js';
 
 export const PUBLIC = 'https://gw.test';
 export const ISSUER = `${PUBLIC}/orgs/acme`;
@@ -32,6 +32,8 @@ export function testConfig(overrides: Record<string, unknown> = {}, orgOauth: Re
 
 /** A fake Keycloak: any code logs in alice; refresh can be told to refuse. */
 export class FakeIdp implements UpstreamIdp {
+  /** Who logs in; tests change groups to model an IdP admin editing the user between refreshes. */
+  user = { sub: 'alice-sub', username: 'alice', groups: ['k8s-admins'] };
   refuseRefresh = false;
   refreshCalls = 0;
   accessLifetime = 300;
@@ -46,12 +48,12 @@ export class FakeIdp implements UpstreamIdp {
   }
   async callback(p: { currentUrl: URL; state: string }) {
     if (p.currentUrl.searchParams.get('state') !== p.state) throw new Error('state mismatch');
-    return { user: { sub: 'alice-sub', username: 'alice', groups: ['k8s-admins'] }, tokens: this.tokens(0) };
+    return { user: { ...this.user, groups: [...this.user.groups] }, tokens: this.tokens(0) };
   }
-  async refresh(_rt: string): Promise<UpstreamTokens> {
+  async refresh(_rt: string): Promise<RefreshedTokens> {
     this.refreshCalls++;
     if (this.refuseRefresh) throw new UpstreamRefusedError('invalid_grant');
-    return this.tokens(this.refreshCalls);
+    return { ...this.tokens(this.refreshCalls), user: { ...this.user, groups: [...this.user.groups] } };
   }
 }
 

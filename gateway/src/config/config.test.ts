@@ -44,3 +44,15 @@ describe('gateway config file', () => {
     expect(() => loadConfig(write(`publicUrl: https://gw.example\nstorage: { redis: { url: "redis://127.0.0.1:6379" } }\norgs:${ORG}\n`), { KC_SECRET: 'x' })).toThrow(/encryptionKeys/);
   });
 });
+
+describe('identity assertion keys', () => {
+  const KEY = 'k1';
+  const redis = `storage: { redis: { url: "redis://127.0.0.1:6379" } }\nencryptionKeys: [{ id: ${KEY}, key: "${Buffer.alloc(32, 7).toString('base64')}" }]\n`;
+  it('refuses impersonation clusters on shared storage without a signing key file, naming the key to set', () => {
+    expect(() => loadConfig(write(`publicUrl: https://gw.example\n${redis}orgs:${ORG}\n`), { KC_SECRET: 'x' })).toThrow(/identityAssertion\.signingKeyFile: .*shared by every replica/);
+  });
+  it('accepts them with a key file, and a single in-memory gateway without one', () => {
+    expect(loadConfig(write(`publicUrl: https://gw.example\n${redis}identityAssertion: { signingKeyFile: /etc/kmg/key.pem }\norgs:${ORG}\n`), { KC_SECRET: 'x' }).identityAssertion.signingKeyFile).toBe('/etc/kmg/key.pem');
+    expect(loadConfig(write(`publicUrl: https://gw.example\norgs:${ORG}\n`), { KC_SECRET: 'x' }).storage.redis).toBeUndefined();
+  });
+});

@@ -46,6 +46,14 @@ export const configSchema = z
       const raw = k.key.startsWith('hex:') ? Buffer.from(k.key.slice(4), 'hex') : Buffer.from(k.key.replace(/^base64:/, ''), 'base64');
       if (raw.length !== 32) ctx.addIssue({ code: 'custom', path: ['encryptionKeys', i, 'key'], message: `must decode to 32 bytes (got ${raw.length}); generate with: openssl rand -base64 32` });
     });
+    // Replicas share Redis; each would generate its own assertion key, and workers trust only the key they fetched.
+    if (cfg.storage.redis && !cfg.identityAssertion.signingKeyFile && cfg.orgs.some((o) => o.clusters.some((c) => c.identity === 'impersonation'))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identityAssertion', 'signingKeyFile'],
+        message: 'impersonation clusters with storage.redis (several replicas) need identityAssertion.signingKeyFile, one PKCS#8 key shared by every replica (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256); only a single in-memory gateway may generate its own',
+      });
+    }
     if (cfg.singleOrg && !names.has(cfg.singleOrg)) {
       ctx.addIssue({ code: 'custom', path: ['singleOrg'], message: `singleOrg "${cfg.singleOrg}" is not one of the orgs: ${[...names].join(', ')}` });
     }

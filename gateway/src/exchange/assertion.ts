@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { exportJWK, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importPKCS8, type CryptoKey, type JWK } from 'jose';
 import { createPublicKey, createPrivateKey } from 'node:crypto';
 import { signIdentityAssertion } from '@kmg/shared';
 import type { Principal } from '../auth/principal.js';
@@ -18,7 +18,11 @@ export class IdentityAssertionSigner {
     private readonly issuer: string,
   ) {}
 
-  /** Loads the configured key, or (one replica only, e.g. `npm start`) generates one for this process. */
+  /**
+   * Loads the configured key, or (one replica only: the config refuses a generated key with Redis storage)
+   * generates one for this process. A generated key's kid is its RFC 7638 thumbprint, so two processes never
+   * publish different keys under one kid (a worker that cached one would refuse the other's assertions).
+   */
   static async create(cfg: McpGlobalConfig['identityAssertion'], publicUrl: string): Promise<IdentityAssertionSigner> {
     const issuer = cfg.issuer ?? publicUrl;
     if (cfg.signingKeyFile) {
@@ -30,7 +34,8 @@ export class IdentityAssertionSigner {
     }
     const { privateKey, publicKey } = await generateKeyPair(cfg.alg, { extractable: true });
     const jwk = await exportJWK(publicKey);
-    return new IdentityAssertionSigner(privateKey, { ...jwk, kid: cfg.keyId, alg: cfg.alg, use: 'sig' }, cfg, issuer);
+    const kid = `generated-${await calculateJwkThumbprint(jwk)}`;
+    return new IdentityAssertionSigner(privateKey, { ...jwk, kid, alg: cfg.alg, use: 'sig' }, { ...cfg, keyId: kid }, issuer);
   }
 
   get assertionIssuer(): string {

@@ -2,6 +2,7 @@
 // on small fixtures that must fail.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { entryFor, type CommandEntry } from './commands.js';
 import { isRelativeLink, markdownFacts, type MarkdownFacts } from './markdown.js';
 
@@ -68,6 +69,23 @@ export function missingPaths(root: string, files: string[]): string[] {
   return files.flatMap((file) =>
     [...new Set(facts(file).paths)].filter((p) => !existsSync(path.join(root, p))).map((p) => `${file}: \`${p}\` does not exist`),
   );
+}
+
+/** One line per json or yaml code block that does not parse (a config a reader pastes must be valid). */
+export function unparsableBlocks(root: string, files: string[]): string[] {
+  const facts = factsReader(root);
+  const problems: string[] = [];
+  for (const file of files) {
+    for (const block of facts(file).data) {
+      try {
+        if (block.lang === 'json') JSON.parse(block.text);
+        else parseYaml(block.text);
+      } catch (e) {
+        problems.push(`${file}: a ${block.lang} block does not parse (${(e as Error).message.split('\n')[0]}): ${block.text.slice(0, 60)}`);
+      }
+    }
+  }
+  return problems;
 }
 
 /**

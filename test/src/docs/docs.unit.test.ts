@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot } from '../stack/env.js';
-import { brokenLinks, commandProblems, docFiles, missingPaths } from './check.js';
+import { brokenLinks, commandProblems, docFiles, missingPaths, unparsableBlocks } from './check.js';
 import { COMMANDS, type CommandEntry } from './commands.js';
 import { markdownFacts, repoPaths, shellCommands } from './markdown.js';
 
@@ -24,6 +24,10 @@ describe('README.md and docs/', () => {
 
   it('has no relative link to a missing file or anchor', () => {
     expect(brokenLinks(repoRoot, files)).toEqual([]);
+  });
+
+  it('shows json and yaml a reader pastes (client configs, values) that parse', () => {
+    expect(unparsableBlocks(repoRoot, files)).toEqual([]);
   });
 
   it('names only repository paths that exist', () => {
@@ -110,6 +114,13 @@ describe('the checks themselves', () => {
     expect(repoPaths('gateway/src/app.ts, worker/dist/main.js helm/{chart} docs/')).toEqual(['gateway/src/app.ts', 'docs/']);
     const root = fixture({ 'README.md': 'See `docs/x.md` and `gateway/gone.ts`.\n', 'docs/x.md': '# X\n' });
     expect(missingPaths(root, docFiles(root))).toEqual(['README.md: `gateway/gone.ts` does not exist']);
+  });
+
+  it('reports a json or yaml block that does not parse', () => {
+    const root = fixture({ 'README.md': '```json\n{ "servers": { } }\n```\n\n```json\n{ "a": 1, }\n```\n\n```yaml\na: [1\n```\n' });
+    const problems = unparsableBlocks(root, docFiles(root));
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/a json block does not parse[\s\S]*a yaml block does not parse/);
   });
 
   it('reports a new command, a proof that does not hold and an entry nothing shows', () => {

@@ -13,6 +13,8 @@ export interface MarkdownFacts {
   commands: string[];
   /** Repository paths named in inline code (`gateway/src/…`, `helm/…`), which must exist. */
   paths: string[];
+  /** Code blocks in a data language (json, yaml), which must parse. */
+  data: Array<{ lang: 'json' | 'yaml'; text: string }>;
 }
 
 const SHELL_LANGS = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
@@ -77,7 +79,7 @@ export function shellCommands(code: string): string[] {
 export function markdownFacts(source: string): MarkdownFacts {
   const tokens = new Lexer({ gfm: true }).lex(source);
   const slugger = new GithubSlugger();
-  const facts: MarkdownFacts = { links: [], anchors: new Set(), commands: [], paths: [] };
+  const facts: MarkdownFacts = { links: [], anchors: new Set(), commands: [], paths: [], data: [] };
   const visit = (list: Token[] | undefined): void => {
     for (const t of list ?? []) {
       switch (t.type) {
@@ -97,7 +99,10 @@ export function markdownFacts(source: string): MarkdownFacts {
           break;
         case 'code': {
           const code = t as Tokens.Code;
-          if (SHELL_LANGS.has((code.lang ?? '').trim().split(/\s+/)[0]!)) facts.commands.push(...shellCommands(code.text));
+          const lang = (code.lang ?? '').trim().split(/\s+/)[0]!;
+          if (SHELL_LANGS.has(lang)) facts.commands.push(...shellCommands(code.text));
+          if (lang === 'json') facts.data.push({ lang: 'json', text: code.text });
+          if (lang === 'yaml' || lang === 'yml') facts.data.push({ lang: 'yaml', text: code.text });
           break;
         }
       }

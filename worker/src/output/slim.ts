@@ -119,6 +119,10 @@ function slimPodStatus(status: unknown): void {
   const single = (list: unknown, ip: unknown) => Array.isArray(list) && list.length === 1 && isObj(list[0]) && list[0].ip === ip;
   if (single(status.hostIPs, status.hostIP)) delete status.hostIPs;
   if (single(status.podIPs, status.podIP)) delete status.podIPs;
+  // lastState is always serialised; {} means the container never terminated before.
+  for (const list of ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses']) {
+    if (Array.isArray(status[list])) for (const c of status[list] as unknown[]) if (isObj(c)) dropEmpty(c, 'lastState');
+  }
 }
 
 function slimTemplate(template: unknown): void {

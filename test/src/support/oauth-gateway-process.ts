@@ -14,6 +14,10 @@ export interface GatewayProcess {
   base: string;
   /** Org issuer: `${base}/orgs/stack`. */
   issuer: string;
+  /** Redis key prefix of this process's store. */
+  keyPrefix: string;
+  /** Everything the process logged on stdout so far (JSON lines). */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -30,8 +34,10 @@ export async function startGatewayProcess(adjust: (cfg: Config) => void = () => 
   const file = path.join(dir, 'gateway.yaml');
   writeFileSync(file, stringify(cfg), { mode: 0o600 });
   const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'gateway/dist/main.js'), '--config', file, '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const out: string[] = [];
+  child.stdout?.on('data', (c: Buffer) => out.push(c.toString()));
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
@@ -45,6 +51,8 @@ export async function startGatewayProcess(adjust: (cfg: Config) => void = () => 
   return {
     base,
     issuer: `${base}/orgs/stack`,
+    keyPrefix: cfg.storage.redis.keyPrefix,
+    log: () => out.join(''),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

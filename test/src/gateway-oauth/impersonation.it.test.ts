@@ -1,0 +1,98 @@
+// Impersonation end to end on the stack: a Keycloak login at a gateway of this build, an impersonation worker with
+// its own service account, the real apiserver. The user must be the same Kubernetes name as in bearer mode
+// (oidc:alice in oidc:k8s-admins, which the seed binds), so one set of RoleBindings serves both modes.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStackEnv, type StackEnv } from '../stack/env.js';
+import { launchBrowser } from '../support/browser-login.js';
+import { startGatewayProcess, type GatewayProcess } from '../support/oauth-gateway-process.js';
+import { browserAuthorization, exchangeCode, type TokenSet } from '../support/oauth-flow.js';
+import { NS } from '../worker/fixtures.js';
+import { adminRest, ensure, ensureNamespace, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
+
+let env: StackEnv;
+let browser: Browser;
+let worker: WorkerProcess;
+let gw: GatewayProcess;
+const AUDIENCE = 'kmg-worker-impersonation-gw';
+
+beforeAll(async () => {
+  env = loadStackEnv();
+  const admin = adminRest(env);
+  await ensureNamespace(admin, NS);
+  const sa = 'kmg-gw-impersonator';
+  await ensure(admin, `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: NS } });
+  await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: sa },
+    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
+  });
+  await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: sa },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
+    subjects: [{ kind: 'ServiceAccount', name: sa, namespace: NS }],
+  });
+  const tr = await admin.json<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${sa}/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'kmg-gw-imp-'));
+  const tokenFile = path.join(dir, 'token');
+  const keyFile = path.join(dir, 'identity.pem');
+  writeFileSync(tokenFile, tr.status.token);
+  const keys = await generateKeyPair('ES256', { extractable: true });
+  writeFileSync(keyFile, await exportPKCS8(keys.privateKey), { mode: 0o600 });
+  const assertionIssuer = 'https://gateway.kmg.test/impersonation-it';
+  worker = await startWorkerProcess(env, {
+    WORKER_IDENTITY: 'impersonation',
+    WORKER_SA_TOKEN_FILE: tokenFile,
+    WORKER_ASSERTION_ISSUER: assertionIssuer,
+    WORKER_ASSERTION_AUDIENCE: AUDIENCE,
+    WORKER_ASSERTION_PUBLIC_KEY: await exportSPKI(keys.publicKey),
+  });
+  gw = await startGatewayProcess((cfg) => {
+    cfg.identityAssertion = { signingKeyFile: keyFile, issuer: assertionIssuer };
+    (cfg.orgs[0] as { clusters: unknown[] }).clusters = [{ name: 'default', workers: [worker.url], identity: 'impersonation', audience: AUDIENCE }];
+  });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await gw?.stop();
+  await worker?.stop();
+});
+
+/** One JSON-RPC request to the gateway's MCP URL; the answer whether it came as JSON or as one SSE event. */
+async function rpc(token: string, body: Record<string, unknown>, session?: string): Promise<{ status: number; session?: string; message?: Record<string, unknown> }> {
+  const res = await fetch(`${gw.issuer}/mcp`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', ...(session ? { 'mcp-session-id': session } : {}) },
+    body: JSON.stringify({ jsonrpc: '2.0', ...body }),
+  });
+  const text = await res.text();
+  const json = (res.headers.get('content-type') ?? '').includes('event-stream') ? text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).pop() : text;
+  return { status: res.status, session: res.headers.get('mcp-session-id') ?? session, message: json ? (JSON.parse(json) as Record<string, unknown>) : undefined };
+}
+
+describe('a Keycloak user on an impersonation cluster', () => {
+  it('is impersonated as oidc:alice in oidc:k8s-admins, the names bearer mode gives her, so the seeded bindings apply', async () => {
+    const a = await browserAuthorization(browser, gw.issuer, { username: 'alice', password: env.ALICE_PASSWORD, consent: 'approve' });
+    await a.redirect.close();
+    const t = await exchangeCode(gw.issuer, { clientId: a.clientId, code: a.response.code!, verifier: a.verifier, redirectUri: a.redirect.url });
+    expect(t.status).toBe(200);
+    const token = (t.body as unknown as TokenSet).access_token;
+    const init = await rpc(token, { id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'kmg-imp-it', version: '0' } } });
+    expect(init.status).toBe(200);
+    const list = await rpc(token, { id: 2, method: 'tools/list', params: {} }, init.session);
+    expect(list.status).toBe(200);
+    const who = await rpc(token, { id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, init.session);
+    expect(who.status).toBe(200);
+    const result = who.message?.result as { structuredContent?: { username?: string; groups?: string[] }; isError?: boolean };
+    expect(result.isError).not.toBe(true);
+    expect(result.structuredContent?.username).toBe('oidc:alice');
+    expect(result.structuredContent?.groups).toContain('oidc:k8s-admins');
+    expect(result.structuredContent?.groups?.some((g) => g.startsWith('system:') && g !== 'system:authenticated')).toBe(false);
+  });
+});

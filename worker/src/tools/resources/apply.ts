@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { resourcePath } from '../../k8s/discovery.js';
-import { ToolRefusal } from '../../k8s/errors.js';
+import { KubeApiError, ToolRefusal } from '../../k8s/errors.js';
 import { slimObject } from '../../output/format.js';
 import { clusterArg, dryRunArg, namespaceArg } from '../args.js';
 import { defineTool, WRITE } from '../define.js';
@@ -28,6 +28,18 @@ export function parseManifest(manifest: string): KubeObject[] {
     if (!o.apiVersion || !o.kind || !o.metadata?.name) throw new ToolRefusal('every object needs apiVersion, kind and metadata.name');
   }
   return objs;
+}
+
+/** Says which document failed, what was applied before it, and turns the apiserver's schema error into the fix. */
+function documentFailure(err: unknown, i: number, objs: KubeObject[], applied: string[]): unknown {
+  if (!(err instanceof KubeApiError) && !(err instanceof ToolRefusal)) return err;
+  const o = objs[i]!;
+  const which = objs.length > 1 ? `document ${i + 1} of ${objs.length} (${o.kind}/${o.metadata?.name})` : `${o.kind}/${o.metadata?.name}`;
+  let why = err instanceof KubeApiError ? err.toToolText() : err.message;
+  const undeclared = /(\.[\w.[\]"-]+): field not declared in schema/.exec(why);
+  if (undeclared) why = `Invalid: the field ${undeclared[1]} is not in the ${o.kind} schema (misspelled, or at the wrong level); fix the manifest and apply again`;
+  const before = applied.length ? ` Applied before it: ${applied.join('; ')}.` : '';
+  return new ToolRefusal(`${which} failed: ${why}.${before}${i + 1 < objs.length ? ` The ${objs.length - i - 1} after it were not applied.` : ''}`);
 }
 
 export const resourcesCreateOrUpdate = defineTool({
@@ -60,16 +72,23 @@ export const resourcesCreateOrUpdate = defineTool({
     const fieldManager = await fieldManagerFor(ctx);
     const results: unknown[] = [];
     const lines: string[] = [];
-    for (const o of objs) {
-      const r = await resolveResource(ctx, o.kind!, o.apiVersion);
-      const ns = namespaceFor(r, o.metadata?.namespace ?? a.namespace);
-      const body = r.namespaced ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o;
-      const stored = await rest.json<KubeObject>('PATCH', resourcePath(r, ns, o.metadata!.name), {
-        body,
-        contentType: 'application/apply-patch+yaml',
-        query: { fieldManager, force: a.force, fieldValidation: a.fieldValidation, dryRun: a.dryRun ? 'All' : undefined },
-        signal: ctx.signal,
-      });
+    for (const [i, o] of objs.entries()) {
+      let stored: KubeObject;
+      let r: Awaited<ReturnType<typeof resolveResource>>;
+      let ns: string | undefined;
+      try {
+        r = await resolveResource(ctx, o.kind!, o.apiVersion);
+        ns = namespaceFor(r, o.metadata?.namespace ?? a.namespace);
+        const body = r.namespaced ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o;
+        stored = await rest.json<KubeObject>('PATCH', resourcePath(r, ns, o.metadata!.name), {
+          body,
+          contentType: 'application/apply-patch+yaml',
+          query: { fieldManager, force: a.force, fieldValidation: a.fieldValidation, dryRun: a.dryRun ? 'All' : undefined },
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        throw documentFailure(err, i, objs, lines);
+      }
       lines.push(`${r.kind.toLowerCase()}/${o.metadata!.name}${ns ? ` in ${ns}` : ''} applied${a.dryRun ? ' (dry run, nothing persisted)' : ''}`);
       results.push(slimObject({ apiVersion: o.apiVersion, kind: o.kind, ...stored }, 'normal'));
     }

@@ -1,0 +1,187 @@
+// What an SRE's agent asks first, against the real apiserver: a crashlooping pod (on a node kwok does
+// not manage, its status written through the status subresource), an unavailable Deployment and a
+// failed Job in cluster_health; events newest first across namespaces and folded; Helm's default
+// statuses; apiserver warnings, strict field validation and per-user field managers on apply.
+import type { Client } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStackEnv, type StackEnv } from '../stack/env.js';
+import { kubeToken } from '../support/keycloak-tokens.js';
+import { b64 } from './fixtures.js';
+import { adminRest, ensure, ensureNamespace, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
+import type { KubeRest } from '@kmg/worker/k8s/rest';
+import { gzipSync } from 'node:zlib';
+
+const NS = 'kmg-tools-sre';
+const OLD_NS = 'aaa-kmg-tools-sre';
+const NEW_NS = 'zzz-kmg-tools-sre';
+const PSA_NS = 'kmg-tools-psa';
+const UNMANAGED_NODE = 'kmg-no-kubelet';
+const REASON = 'KmgToolsProbe';
+
+let env: StackEnv;
+let admin: KubeRest;
+let worker: WorkerProcess;
+let alice: Client;
+
+async function writeStatus(path: string, status: unknown): Promise<void> {
+  const res = await admin.raw('PATCH', `${path}/status`, { body: { status }, contentType: 'application/merge-patch+json' });
+  if (res.status !== 200) throw new Error(`status ${path}: ${res.status} ${res.text.slice(0, 300)}`);
+}
+
+function event(ns: string, name: string, minutesAgo: number, count: number, message: string) {
+  const t = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+  return {
+    apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns },
+    involvedObject: { kind: 'Pod', name: 'crashy', namespace: ns, apiVersion: 'v1' },
+    type: 'Warning', reason: REASON, message, count, firstTimestamp: t, lastTimestamp: t, source: { component: 'kmg-tools-it' },
+  };
+}
+
+function helmSecret(name: string, version: number, status: string) {
+  const release = { name, namespace: NS, version, info: { status, last_deployed: new Date().toISOString() }, chart: { metadata: { name, version: '0.1.0', appVersion: '1' } }, config: {} };
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'helm.sh/release.v1',
+    metadata: { name: `sh.helm.release.v1.${name}.v${version}`, namespace: NS, labels: { owner: 'helm', name, version: String(version), status } },
+    data: { release: b64(gzipSync(Buffer.from(JSON.stringify(release))).toString('base64')) },
+  };
+}
+
+beforeAll(async () => {
+  env = loadStackEnv();
+  admin = adminRest(env);
+  for (const ns of [NS, OLD_NS, NEW_NS]) await ensureNamespace(admin, ns);
+  await ensure(admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: PSA_NS, labels: { 'pod-security.kubernetes.io/warn': 'restricted' } } });
+
+  // A crashlooping pod: no kubelet runs on its node, so the status written here stays.
+  const podPath = `/api/v1/namespaces/${NS}/pods/crashy`;
+  await ensure(admin, `/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'crashy', namespace: NS }, spec: { nodeName: UNMANAGED_NODE, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } });
+  const now = new Date().toISOString();
+  await writeStatus(podPath, {
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now }],
+    containerStatuses: [{ name: 'app', image: 'registry.invalid/app:1', imageID: '', ready: false, restartCount: 6, started: false, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, startedAt: now, finishedAt: now } } }],
+  });
+
+  // A Deployment past its progress deadline (no controller-manager runs, so its status is written here).
+  const depPath = `/apis/apps/v1/namespaces/${NS}/deployments/stuck`;
+  await ensure(admin, `/apis/apps/v1/namespaces/${NS}/deployments`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'stuck', namespace: NS }, spec: { replicas: 2, selector: { matchLabels: { app: 'stuck' } }, template: { metadata: { labels: { app: 'stuck' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:2' }] } } } });
+  await writeStatus(depPath, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 0, unavailableReplicas: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "stuck-1" has timed out progressing.', lastUpdateTime: now, lastTransitionTime: now }, { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', lastUpdateTime: now, lastTransitionTime: now }] });
+
+  // A failed Job.
+  const jobPath = `/apis/batch/v1/namespaces/${NS}/jobs/migrate`;
+  await ensure(admin, `/apis/batch/v1/namespaces/${NS}/jobs`, { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', namespace: NS }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'registry.invalid/m:1' }] } } } });
+  // A Job's status conditions cannot be rewritten once terminal: a rerun keeps the first run's.
+  const job = await admin.get<{ status?: { conditions?: Array<{ type: string }> } }>(jobPath);
+  if (!job.status?.conditions?.some((c) => c.type === 'Failed')) await writeStatus(jobPath, { startTime: now, failed: 1, conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: now, lastTransitionTime: now }, { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: now, lastTransitionTime: now }] });
+
+  // Events: the newest sits in the alphabetically last namespace; one event repeated three times.
+  const stamp = Date.now();
+  for (const ns of [NS, OLD_NS, NEW_NS]) await admin.raw('DELETE', `/api/v1/namespaces/${ns}/events`, { query: { fieldSelector: `reason=${REASON}` } });
+  await ensure(admin, `/api/v1/namespaces/${OLD_NS}/events`, event(OLD_NS, `old.${stamp}`, 50, 1, 'an old probe event'));
+  await ensure(admin, `/api/v1/namespaces/${NEW_NS}/events`, event(NEW_NS, `new.${stamp}`, 0, 1, 'the newest probe event'));
+  for (const i of [1, 2, 3]) await ensure(admin, `/api/v1/namespaces/${NS}/events`, event(NS, `rep${i}.${stamp}`, 10 + i, 2, 'a repeated probe event'));
+
+  // Helm: one deployed, one failed, one pending, one uninstalled release.
+  for (const [n, v, s] of [['ok', 2, 'deployed'], ['ok', 1, 'superseded'], ['bad', 1, 'failed'], ['moving', 1, 'pending-install'], ['gone', 1, 'uninstalled']] as const) {
+    await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, helmSecret(n, v, s));
+  }
+
+  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
+}, 300_000);
+
+afterAll(async () => {
+  await alice?.close();
+  await worker?.stop();
+  if (admin) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/pods/crashy`, { query: { gracePeriodSeconds: 0 } });
+});
+
+describe('cluster_health sees what phase Running hides', () => {
+  it('reports the crashlooping pod with its waiting reason, restarts and OOMKilled last exit', async () => {
+    const res = await alice.callTool({ name: 'cluster_health', arguments: { namespace: NS } });
+    const text = textOf(res);
+    expect(text).toMatch(/kmg-tools-sre\s+crashy\s+Running\s+0\/1\s+6\s+app: CrashLoopBackOff; app last exit OOMKilled \(137\); not Ready/);
+    const sc = res.structuredContent as { crashLooping: number; unhealthyPods: Array<{ name: string; restarts: number }>; deploymentsUnavailable: number; jobsFailed: number };
+    expect(sc.crashLooping).toBe(1);
+    expect(sc.unhealthyPods).toContainEqual(expect.objectContaining({ name: 'crashy', restarts: 6 }));
+    expect(text).toMatch(/kmg-tools-sre\s+stuck\s+0\/2\s+2\s+ProgressDeadlineExceeded; Available=False \(MinimumReplicasUnavailable\); 0\/2 available/);
+    expect(sc.deploymentsUnavailable).toBe(1);
+    expect(text).toMatch(/kmg-tools-sre\s+migrate\s+BackoffLimitExceeded\s+Job has reached the specified backoff limit/);
+    expect(sc.jobsFailed).toBe(1);
+  });
+
+  it('reads every node cluster-wide and says how many pods it read', async () => {
+    const res = await alice.callTool({ name: 'cluster_health', arguments: {} });
+    const nodes = await admin.get<{ items: unknown[] }>('/api/v1/nodes');
+    expect(res.structuredContent).toMatchObject({ apiserverReady: true, nodes: nodes.items.length, podsReadAll: true });
+    expect(textOf(res)).toMatch(/unhealthy pods: \d+ of \d+ pods read \(Succeeded excluded\)/);
+    expect(textOf(res)).toContain('crashy');
+  });
+});
+
+describe('events_list', () => {
+  it('puts the newest event first across namespaces, whatever their names', async () => {
+    const res = await alice.callTool({ name: 'events_list', arguments: { reason: REASON, limit: 10 } });
+    const rows = (res.structuredContent as { rows: Array<Record<string, string>>; readAll: boolean }).rows;
+    expect(rows[0]).toMatchObject({ namespace: NEW_NS, message: 'the newest probe event' });
+    expect(rows.at(-1)).toMatchObject({ namespace: OLD_NS, message: 'an old probe event' });
+    expect((res.structuredContent as { readAll: boolean }).readAll).toBe(true);
+    expect(textOf(res)).toMatch(/^# newest first: \d+ of \d+ distinct events in all namespaces \(read all \d+ events\)/);
+  });
+
+  it('folds the repeats of one event into one row with the summed count and first/last seen', async () => {
+    const res = await alice.callTool({ name: 'events_list', arguments: { namespace: NS, reason: REASON } });
+    const rows = (res.structuredContent as { rows: Array<Record<string, string>> }).rows;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ object: 'Pod/crashy', count: '6', message: 'a repeated probe event' });
+    expect(Date.parse(rows[0]!.firstSeen!)).toBeLessThan(Date.parse(rows[0]!.lastSeen!));
+  });
+
+  it('keeps only events seen within since', async () => {
+    const res = await alice.callTool({ name: 'events_list', arguments: { reason: REASON, since: '5m' } });
+    const rows = (res.structuredContent as { rows: Array<Record<string, string>> }).rows;
+    expect(rows.map((r) => r.namespace)).toEqual([NEW_NS]);
+  });
+});
+
+describe('helm_releases_list', () => {
+  it("shows helm list's default statuses (deployed, failed, pending) and the latest revision only", async () => {
+    const res = await alice.callTool({ name: 'helm_releases_list', arguments: { namespace: NS } });
+    const rows = (res.structuredContent as { rows: Array<Record<string, string>> }).rows;
+    expect(rows.map((r) => `${r.name}:${r.revision}:${r.status}`)).toEqual(['bad:1:failed', 'moving:1:pending-install', 'ok:2:deployed']);
+    const all = await alice.callTool({ name: 'helm_releases_list', arguments: { namespace: NS, all: true } });
+    expect((all.structuredContent as { rows: Array<{ name: string }> }).rows.map((r) => r.name)).toContain('gone');
+  });
+});
+
+describe('resources_create_or_update', () => {
+  it('refuses a misspelled field (fieldValidation Strict) instead of dropping it', async () => {
+    const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\n  namespace: ${NS}\ndta:\n  a: "1"\n`;
+    const res = await alice.callTool({ name: 'resources_create_or_update', arguments: { manifest, dryRun: true } });
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(/^ConfigMap\/typo failed: Invalid: the field \.dta is not in the ConfigMap schema \(misspelled, or at the wrong level\); fix the manifest and apply again/);
+    const cm = await admin.raw('GET', `/api/v1/namespaces/${NS}/configmaps/typo`);
+    expect(cm.status).toBe(404);
+  });
+
+  it('names the document that failed in a multi-document manifest and what was applied before it', async () => {
+    const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n  namespace: ${NS}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: second\n  namespace: ${NS}\nbogus: 1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: third\n  namespace: ${NS}\n`;
+    const res = await alice.callTool({ name: 'resources_create_or_update', arguments: { manifest, dryRun: true } });
+    expect(res.isError).toBe(true);
+    expect(textOf(res)).toMatch(/^document 2 of 3 \(ConfigMap\/second\) failed: Invalid: the field \.bogus is not in the ConfigMap schema.* Applied before it: configmap\/first in kmg-tools-sre applied \(dry run, nothing persisted\)\. The 1 after it were not applied\./);
+  });
+
+  it('shows the Pod Security warning the apiserver sends', async () => {
+    const manifest = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: loose\n  namespace: ${PSA_NS}\nspec:\n  nodeName: ${UNMANAGED_NODE}\n  containers:\n  - name: app\n    image: registry.invalid/app:1\n`;
+    const res = await alice.callTool({ name: 'resources_create_or_update', arguments: { manifest, dryRun: true } });
+    expect(res.isError).toBeFalsy();
+    expect(textOf(res)).toMatch(/^Warning \(from the apiserver\): would violate PodSecurity "restricted:latest"/);
+  });
+
+  it("writes as the user's own field manager", async () => {
+    const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\n  namespace: ${NS}\ndata:\n  a: "1"\n`;
+    expect((await alice.callTool({ name: 'resources_create_or_update', arguments: { manifest } })).isError).toBeFalsy();
+    const cm = await admin.get<{ metadata: { managedFields: Array<{ manager: string; operation: string }> } }>(`/api/v1/namespaces/${NS}/configmaps/owned`);
+    expect(cm.metadata.managedFields.map((f) => f.manager)).toContain('kube-mcp/oidc:alice');
+  });
+});

@@ -12,6 +12,7 @@ import { sitesFor, type Site } from './http/sites.js';
 import { requestId } from './http/request-id.js';
 import { createOAuthServer, type OAuthServerOptions } from './oauth/index.js';
 import { mcpRouter } from './mcp/router.js';
+import { createMcpRuntime, type McpRuntime, type McpRuntimeOverrides } from './mcp/runtime.js';
 
 /** What every router gets. The MCP path (mcp/router.ts) reads sites, store, verifier and upstream. */
 export interface GatewayDeps {
@@ -33,11 +34,17 @@ export interface AppDeps extends Partial<OAuthServerOptions> {
   now?: () => number;
   /** /healthz, /readyz, /metrics, tracing and in-flight tracking (shared/src/ops). */
   ops?: Ops;
+  /** Replaces MCP-path services (tests). */
+  mcp?: McpRuntimeOverrides;
 }
 
 export interface GatewayApp {
   app: Express;
   deps: GatewayDeps;
+  /** The MCP path's services (worker pools, exchanger, sessions, audit). */
+  mcp: McpRuntime;
+  /** Stops timers and health checks and flushes the audit sink; main.ts runs it in the shutdown sequence. */
+  close(): Promise<void>;
 }
 
 /** Builds the Express app from validated config; no listen() (main.ts and tests do that). */
@@ -84,16 +91,16 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
     });
   }
 
+  app.use(receiveTimeout(config.listen.requestTimeoutMs));
   app.use(oauth.wellKnownRouter());
   // Each audited tool call is also counted in kmg_tool_calls_total{tool,outcome}.
   const metrics = appDeps.ops?.metrics;
-  const audit = metrics ? createAuditSink(config.audit.destination) : undefined;
-  const mcp = mcpRouter(
-    deps,
-    metrics && audit
-      ? { audit: { write: (r) => (recordToolCall(metrics, r.tool, r.outcome, r.durationMs / 1000), audit.write(r)), close: () => audit.close() } }
-      : {},
-  );
+  const audit = appDeps.mcp?.audit ?? (metrics ? createAuditSink(config.audit.destination) : undefined);
+  const runtime = createMcpRuntime(deps, {
+    ...appDeps.mcp,
+    ...(audit ? { audit: metrics ? { write: (r) => (recordToolCall(metrics, r.tool, r.outcome, r.durationMs / 1000), audit.write(r)), close: () => audit.close() } : audit } : {}),
+  });
+  const mcp = mcpRouter(runtime);
   for (const site of sites) {
     const setSite = (_req: Request, res: Response, next: NextFunction) => {
       res.locals.site = site;
@@ -114,7 +121,27 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
     res.status(status >= 400 && status < 600 ? status : 500).json({ error: status >= 500 ? 'server_error' : 'invalid_request' });
   };
   app.use(onError);
-  return { app, deps };
+  return { app, deps, mcp: runtime, close: () => runtime.close() };
+}
+
+/**
+ * The time a client may take to send its whole request, on every route (the server's own requestTimeout is off so
+ * that long MCP answers are not cut): a slow sender (slowloris) is disconnected. Answers are not bounded by it.
+ */
+function receiveTimeout(ms: number): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    if (!req.complete) {
+      const timer = setTimeout(() => {
+        if (req.complete) return;
+        if (!res.headersSent) res.status(408).setHeader('connection', 'close').json({ error: 'invalid_request', error_description: 'request not received in time' });
+        req.socket.destroySoon();
+      }, ms);
+      timer.unref();
+      req.once('end', () => clearTimeout(timer));
+      res.once('close', () => clearTimeout(timer));
+    }
+    next();
+  };
 }
 
 /** The same IdP with each call (authorize URL incl. discovery, code exchange, refresh) timed. */

@@ -53,17 +53,20 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway', { level: config.logLevel });
   const store = createKvStore({ redisUrl: config.storage.redis?.url, keyPrefix: config.storage.redis?.keyPrefix });
   const ops = createOps({ service: 'gateway', config: config.ops, logger, checks: gatewayReadinessChecks(config, store) });
-  const { app } = createApp(config, { store, logger, ops });
+  const gateway = createApp(config, { store, logger, ops });
+  const { app } = gateway;
   const server = app.listen(config.listen.port, config.listen.host, () => {
     const addr = server.address();
     logger.info({ addr, publicUrl: config.publicUrl, orgs: config.orgs.map((o) => o.name) }, 'gateway listening');
   });
-  // No idle cut for long MCP streams; the MCP path manages its own timeouts.
+  // Node's requestTimeout would also cut long MCP answers; app.ts bounds the time to receive a request instead
+  // (listen.requestTimeoutMs, every route), and slow headers are cut here.
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  // SIGTERM: unready, stop accepting, let in-flight calls and streams finish (ops.shutdown.timeoutSeconds), exit 0.
+  server.headersTimeout = config.listen.headersTimeoutMs;
+  // SIGTERM: unready, stop accepting, let in-flight calls and streams finish (ops.shutdown.timeoutSeconds), then
+  // close the MCP path (its audit sink is flushed, so the last calls' lines are in the file) and the store; exit 0.
   const metricsServer = ops.listenMetrics(config.listen.host);
-  ops.handleShutdown([server, ...(metricsServer ? [metricsServer] : [])], { onClose: [() => store.close()] });
+  ops.handleShutdown([server, ...(metricsServer ? [metricsServer] : [])], { onClose: [() => gateway.close(), () => store.close()] });
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/main.js')) void main();

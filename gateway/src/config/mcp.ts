@@ -94,16 +94,24 @@ export const policySchema = z
   .prefault({});
 export type PolicyConfig = z.infer<typeof policySchema>;
 
-const rateSchema = z.object({
-  /** Requests allowed per window; 0 disables. */
-  requests: z.coerce.number().int().min(0),
-  windowSeconds: z.coerce.number().int().positive().default(60),
-});
+/** The OAuth endpoints' limit shape (`points` per `windowSeconds`); `requests` is read as `points` (older configs). */
+const rateSchema = z.preprocess(
+  (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const { requests, ...rest } = v as Record<string, unknown>;
+    return requests !== undefined && rest.points === undefined ? { ...rest, points: requests } : v;
+  },
+  z.object({
+    /** Requests allowed per window; 0 disables. */
+    points: z.coerce.number().int().min(0),
+    windowSeconds: z.coerce.number().int().positive().default(60),
+  }),
+);
 
 export const rateLimitsSchema = z
   .object({
-    perUser: rateSchema.default({ requests: 600, windowSeconds: 60 }),
-    perClient: rateSchema.default({ requests: 3000, windowSeconds: 60 }),
+    perUser: rateSchema.default({ points: 600, windowSeconds: 60 }),
+    perClient: rateSchema.default({ points: 3000, windowSeconds: 60 }),
   })
   .prefault({});
 
@@ -162,14 +170,14 @@ export const mcpGlobalSchema = z.object({
       maxBodyBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
       /** An SSE comment is sent after this much silence so an active stream is not cut by idle timeouts. */
       keepAliveMs: z.coerce.number().int().positive().default(15_000),
-      /** Secret key (base64, 32 bytes) sealing exchanged tokens in the store; defaults to the store's sealing key. */
-      exchangeCacheKey: z.string().optional(),
+      /** Open GET (SSE) streams one user may hold on one replica; one more is answered 429 with Retry-After. */
+      maxStreamsPerUser: z.coerce.number().int().positive().default(8),
     })
     .prefault({}),
 });
 export type McpGlobalConfig = z.infer<typeof mcpGlobalSchema>;
 
-/** Cross-field checks the org schema cannot express alone; called from the gateway config's superRefine. */
+/** Cross-field checks the org schema cannot express alone; run by the gateway config's superRefine (config/schema.ts). */
 export function checkMcpOrg(org: McpOrgConfig & { oauth?: unknown }, path: (string | number)[], addIssue: (path: (string | number)[], message: string) => void): void {
   if (org.mode === 'resource-server' && !org.resourceServer) {
     addIssue([...path, 'resourceServer'], 'resource-server mode needs resourceServer.issuer');

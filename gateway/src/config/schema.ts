@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { opsConfigSchema } from '@kmg/shared/ops';
 import { oauthGlobalSchema, oauthOrgSchema } from './oauth.js';
-import { mcpGlobalSchema, mcpOrgSchema } from './mcp.js';
+import { checkMcpOrg, mcpGlobalSchema, mcpOrgSchema } from './mcp.js';
 
 /**
  * The gateway's one configuration file (YAML), validated at start. Each org is one MCP URL:
@@ -21,8 +21,20 @@ export const configSchema = z
   .object({
     /** Public base URL clients use, e.g. https://gw.example.com (no trailing slash). */
     publicUrl: z.url().transform((u) => u.replace(/\/+$/, '')),
+    /** Allows an http:// publicUrl on a non-loopback host (development only; tokens would travel in clear). */
+    development: z.boolean().default(false),
     listen: z
-      .object({ host: z.string().default('127.0.0.1'), port: z.coerce.number().int().min(0).max(65535).default(8080) })
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.coerce.number().int().min(0).max(65535).default(8080),
+        /** Longest a client may take to send its request headers. */
+        headersTimeoutMs: z.coerce.number().int().positive().default(20_000),
+        /**
+         * Longest a client may take to send a whole request (headers and body) on every route; responses (MCP
+         * streams, long tool calls) are not bounded by it.
+         */
+        requestTimeoutMs: z.coerce.number().int().positive().default(30_000),
+      })
       .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** When set, this org is also served at /mcp and the root well-known paths. */
@@ -34,6 +46,11 @@ export const configSchema = z
   .extend(oauthGlobalSchema.shape)
   .extend(mcpGlobalSchema.shape)
   .superRefine((cfg, ctx) => {
+    const host = URL.canParse(cfg.publicUrl) ? new URL(cfg.publicUrl).hostname : '';
+    if (!cfg.publicUrl.startsWith('https://') && !cfg.development && !['127.0.0.1', 'localhost', '[::1]'].includes(host)) {
+      ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'must be an https:// URL (http:// only on loopback or with development: true)' });
+    }
+    cfg.orgs.forEach((org, i) => checkMcpOrg(org, ['orgs', i], (path, message) => ctx.addIssue({ code: 'custom', path, message })));
     const names = new Set<string>();
     cfg.orgs.forEach((org, i) => {
       if (names.has(org.name)) ctx.addIssue({ code: 'custom', path: ['orgs', i, 'name'], message: `duplicate org name "${org.name}"` });

@@ -1,49 +1,62 @@
-import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Request, Response } from 'express';
-import { createProxyMiddleware, responseInterceptor, type RequestHandler } from 'http-proxy-middleware';
+import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
 import type { Logger } from '@kmg/shared/logger';
+import type { McpGlobalConfig } from '../config/mcp.js';
 import type { WorkerPool } from '../workers/pool.js';
-import { tapResponse, type TapResult } from './stream-tap.js';
+import { jsonRpcErrorMessage, JsonRpcCode, type JsonRpcId } from './errors.js';
+import { messagesIn, rewriteMessages } from './messages.js';
+import type { JsonRpcMessage } from './parse.js';
+import { keepAliveTap } from './stream-tap.js';
 
-/** Per-request forwarding state, set by the router before the proxy runs. */
-export interface ForwardState {
-  pool: WorkerPool;
-  /** The exchanged bearer or the signed identity assertion: the only credential the worker sees. */
-  credential: string;
-  requestId: string;
+/**
+ * stream: the worker's answer is piped through unbuffered (tool calls, SSE); rewrite: a small answer the gateway
+ * edits is buffered (tools/list filtering); upgrade: like stream, but when the worker stays silent for keepAliveMs
+ * the gateway answers 200 text/event-stream itself, sends keep-alive comments, and delivers the worker's JSON answer
+ * as the stream's one event (a worker that buffers its answer then cannot be idle-cut either).
+ */
+export type ForwardMode = 'stream' | 'rewrite' | 'upgrade';
+
+/** Everything one forwarded request needs, decided by the steps before; read-only. */
+export interface ForwardJob {
+  readonly mode: ForwardMode;
+  readonly pool: WorkerPool;
+  readonly target: string;
+  /** The exchanged bearer or the signed identity assertion: the only credential the worker sees ('' for none). */
+  readonly credential: string;
+  readonly requestId: string;
   /** The cluster the gateway decided for (x-kmg-cluster): the worker refuses a call for any other. */
-  cluster: string;
-  traceparent: string;
-  body: Buffer | undefined;
+  readonly cluster: string;
+  readonly traceparent: string;
+  /** The re-serialised parsed body (POST), or undefined. */
+  readonly body: Buffer | undefined;
   /** A tools/call in the body: never retried once a connection to a worker was made. */
-  mayHaveRun: boolean;
-  target?: string;
-  tried: Set<string>;
-  keepAliveMs: number;
+  readonly mayHaveRun: boolean;
   /** Extra response headers (the gateway's Mcp-Session-Id on initialize). */
-  responseHeaders?: Record<string, string>;
-  /** Called with the worker's status when its response starts. */
-  onResponse?: (status: number) => void;
-  /** Rewrites a buffered response body (tools/list filtering). Only set for small, non-tool-output responses. */
-  rewrite?: (body: string, contentType: string | undefined) => string;
-  tap?: TapResult;
-  /** Set when no worker could be reached. */
-  unreachable?: boolean;
-  /**
-   * For a tools/call whose client accepts SSE: when the worker is still silent after keepAliveMs, the gateway
-   * answers 200 text/event-stream itself, sends keep-alive comments, and delivers the worker's JSON answer as
-   * the stream's one event. Workers that buffer their answer (JSON response mode) then cannot be idle-cut either.
-   */
-  upgradeToSse?: boolean;
-  /** The gateway has committed the client response to SSE (headers sent). */
-  upgraded?: boolean;
-  jsonRpcId?: string | number | null;
-  closeWatched?: boolean;
-  activeProxyReq?: ClientRequest;
-  proxyRes?: IncomingMessage;
+  readonly responseHeaders?: Readonly<Record<string, string>>;
+  /** For mode rewrite: applied to each JSON-RPC message of a successful answer. */
+  readonly rewrite?: (m: JsonRpcMessage) => JsonRpcMessage;
+  /** The request's id (for the error event of an upgraded stream). */
+  readonly jsonRpcId: JsonRpcId;
+  /** Ids of the tools/call messages: a result for one of them with isError true is a tool error. */
+  readonly callIds: ReadonlySet<JsonRpcId>;
 }
 
-type Req = Request & { kmg?: ForwardState };
+/** What happened, for the audit and the session bookkeeping; read from the parsed answer, never guessed. */
+export interface ForwardOutcome {
+  /** The worker's HTTP status (502 when none could be reached). */
+  readonly status: number;
+  /** A tool result for one of the job's calls had isError: true. */
+  readonly toolError: boolean;
+  readonly unreachable: boolean;
+  /** The client went away before the answer was complete. */
+  readonly aborted: boolean;
+}
+
+export interface Forwarder {
+  forward(req: Request, res: Response, job: ForwardJob): Promise<ForwardOutcome>;
+}
 
 /**
  * The only client request headers a worker sees (an allow-list: Impersonate-*, X-Remote-*, cookies, the client's
@@ -52,62 +65,78 @@ type Req = Request & { kmg?: ForwardState };
  */
 export const FROM_CLIENT: ReadonlySet<string> = new Set(['accept', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'last-event-id']);
 
+/** Response headers never passed back: hop-by-hop, and the worker's session id (sessions are the gateway's). */
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'mcp-session-id', 'content-length']);
+
 /** Connect failures: nothing reached the worker, so any request (even a tools/call) may go to another. */
 const NOTHING_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
-function state(req: IncomingMessage): ForwardState {
-  const s = (req as Req).kmg;
-  if (!s) throw new Error('forward state missing');
-  return s;
+/** Largest answer kept aside to read the tool-error flag from (bigger answers pass unread: no tool error noted). */
+const INSPECT_LIMIT = 4 * 1024 * 1024;
+
+/** Per-request forwarding state, private to this module. */
+interface Flight {
+  readonly job: ForwardJob;
+  target: string;
+  readonly tried: Set<string>;
+  status: number;
+  toolError: boolean;
+  unreachable: boolean;
+  upgraded: boolean;
+  closeWatched: boolean;
+  activeProxyReq?: ClientRequest;
+  proxyRes?: IncomingMessage;
 }
 
-/**
- * The two http-proxy-middleware instances the MCP path uses: `stream` pipes responses unbuffered
- * (tool calls, SSE), `rewrite` buffers small responses the gateway must edit (tools/list).
- */
-type Handler = RequestHandler<Request, Response>;
+export function createForwarder(logger: Logger, mcp: Pick<McpGlobalConfig['mcp'], 'keepAliveMs'>): Forwarder {
+  const keepAliveMs = mcp.keepAliveMs;
+  const flights = new WeakMap<IncomingMessage, Flight>();
+  const flight = (req: IncomingMessage): Flight => {
+    const f = flights.get(req);
+    if (!f) throw new Error('forward state missing');
+    return f;
+  };
+  // Keep-alive connections to workers (http-proxy opens a new one per request without an agent).
+  const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, keepAliveMsecs: 15_000 });
 
-export function createForwarders(logger: Logger): { stream: Handler; rewrite: Handler; upgrade: Handler } {
-  const hpmLogger = { info: () => undefined, warn: (m: unknown) => logger.warn({ hpm: m }), error: (m: unknown) => logger.error({ hpm: m }) };
-
-  const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse) => {
-    const s = state(req);
-    for (const h of proxyReq.getHeaderNames()) if (!FROM_CLIENT.has(h) && h !== 'host') proxyReq.removeHeader(h);
-    if (s.credential) proxyReq.setHeader('authorization', `Bearer ${s.credential}`);
-    proxyReq.setHeader('x-request-id', s.requestId);
-    proxyReq.setHeader('traceparent', s.traceparent);
-    proxyReq.setHeader('x-kmg-cluster', s.cluster);
-    if (s.body) {
+  const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse): void => {
+    const f = flight(req);
+    const { job } = f;
+    for (const h of proxyReq.getHeaderNames()) if (h !== 'host' && !FROM_CLIENT.has(h)) proxyReq.removeHeader(h);
+    if (job.credential) proxyReq.setHeader('authorization', `Bearer ${job.credential}`);
+    proxyReq.setHeader('x-request-id', job.requestId);
+    proxyReq.setHeader('traceparent', job.traceparent);
+    proxyReq.setHeader('x-kmg-cluster', job.cluster);
+    if (job.body) {
       proxyReq.setHeader('content-type', 'application/json');
-      proxyReq.setHeader('content-length', s.body.length);
-      proxyReq.write(s.body);
+      proxyReq.setHeader('content-length', job.body.length);
+      proxyReq.write(job.body);
     } else {
       proxyReq.setHeader('content-length', 0);
     }
-    // A client that goes away aborts the worker's request (and with it the apiserver call). One listener per
-    // response for both directions: proxyRes is set once the worker answers.
-    if (!s.closeWatched) {
-      s.closeWatched = true;
+    // A client that goes away aborts the worker's request (and with it the apiserver call).
+    if (!f.closeWatched) {
+      f.closeWatched = true;
       res.once('close', () => {
         if (res.writableFinished) return;
-        s.activeProxyReq?.destroy();
-        s.proxyRes?.destroy();
+        f.activeProxyReq?.destroy();
+        f.proxyRes?.destroy();
       });
     }
-    s.activeProxyReq = proxyReq;
-    if (s.upgradeToSse && !s.upgraded) startUpgradeTimer(s, proxyReq, res);
+    f.activeProxyReq = proxyReq;
+    if (job.mode === 'upgrade' && !f.upgraded) startUpgradeTimer(f, proxyReq, res);
   };
 
-  const startUpgradeTimer = (s: ForwardState, proxyReq: ClientRequest, res: ServerResponse) => {
+  const startUpgradeTimer = (f: Flight, proxyReq: ClientRequest, res: ServerResponse): void => {
     let interval: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       if (res.headersSent || res.destroyed) return;
-      s.upgraded = true;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', ...(s.responseHeaders ?? {}) });
+      f.upgraded = true;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', ...(f.job.responseHeaders ?? {}) });
       res.write(': keep-alive\n\n');
-      interval = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), s.keepAliveMs);
+      interval = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), keepAliveMs);
       interval.unref();
-    }, s.keepAliveMs);
+    }, keepAliveMs);
     timer.unref();
     const stop = () => (clearTimeout(timer), clearInterval(interval));
     proxyReq.once('response', (r: IncomingMessage) => {
@@ -115,123 +144,131 @@ export function createForwarders(logger: Logger): { stream: Handler; rewrite: Ha
       r.once('end', stop);
       r.once('close', stop);
     });
-    proxyReq.once('close', () => (!s.upgraded || res.writableEnded || res.destroyed) && stop());
+    proxyReq.once('close', () => (!f.upgraded || res.writableEnded || res.destroyed) && stop());
     proxyReq.once('error', stop);
   };
 
-  const onResponseStart = (proxyRes: IncomingMessage, req: IncomingMessage) => {
-    const s = state(req);
-    s.proxyRes = proxyRes;
-    delete proxyRes.headers['mcp-session-id'];
-    for (const [k, v] of Object.entries(s.responseHeaders ?? {})) proxyRes.headers[k.toLowerCase()] = v;
-    s.onResponse?.(proxyRes.statusCode ?? 502);
+  const responseHeaders = (proxyRes: IncomingMessage, job: ForwardJob): IncomingHttpHeaders => {
+    const out: IncomingHttpHeaders = {};
+    for (const [k, v] of Object.entries(proxyRes.headers)) if (!HOP.has(k)) out[k] = v;
+    for (const [k, v] of Object.entries(job.responseHeaders ?? {})) out[k.toLowerCase()] = v;
+    return out;
   };
 
-  const onError = (proxy: () => Handler) => (err: Error, req: IncomingMessage, res: ServerResponse | import('node:net').Socket) => {
-    const s = state(req);
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (s.target) s.tried.add(s.target);
+  /** Reads the tool-error flag from the parsed answer, when the answer is small enough to keep aside. */
+  const inspect = (f: Flight, proxyRes: IncomingMessage): void => {
+    if (!f.job.callIds.size) return;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > INSPECT_LIMIT) {
+        chunks.length = 0;
+        proxyRes.off('data', onData);
+        return;
+      }
+      chunks.push(c);
+    };
+    proxyRes.on('data', onData);
+    proxyRes.once('end', () => {
+      if (size <= INSPECT_LIMIT) f.toolError = toolErrorIn(Buffer.concat(chunks).toString('utf8'), proxyRes.headers['content-type'], f.job.callIds);
+    });
+  };
+
+  const onProxyRes = (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void => {
+    const f = flight(req);
+    const { job } = f;
+    f.proxyRes = proxyRes;
+    f.status = proxyRes.statusCode ?? 502;
+    const ct = String(proxyRes.headers['content-type'] ?? '');
+    if (job.mode === 'rewrite') {
+      const chunks: Buffer[] = [];
+      proxyRes.on('data', (c: Buffer) => chunks.push(c));
+      proxyRes.once('end', () => {
+        const raw = Buffer.concat(chunks);
+        const out = f.status < 300 && job.rewrite ? Buffer.from(rewriteMessages(raw.toString('utf8'), ct, job.rewrite)) : raw;
+        res.writeHead(f.status, { ...responseHeaders(proxyRes, job), 'content-length': out.length });
+        res.end(out);
+      });
+      return;
+    }
+    inspect(f, proxyRes);
+    if (!f.upgraded) {
+      res.writeHead(f.status, responseHeaders(proxyRes, job));
+      // An SSE client waiting on a slow first event must see the stream open.
+      if (ct.includes('text/event-stream')) {
+        res.flushHeaders();
+        keepAliveTap(proxyRes, res, keepAliveMs);
+      }
+      proxyRes.pipe(res);
+      return;
+    }
+    if (ct.includes('text/event-stream')) return void proxyRes.pipe(res);
+    // A JSON answer (or an HTTP error) after the stream was opened: deliver it as the stream's event.
+    const chunks: Buffer[] = [];
+    proxyRes.on('data', (c: Buffer) => chunks.push(c));
+    proxyRes.once('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const ok = f.status < 300 && ct.includes('application/json');
+      const message = ok ? text : jsonRpcErrorMessage(job.jsonRpcId, JsonRpcCode.InternalError, `worker answered HTTP ${f.status}`);
+      res.end(`event: message\ndata: ${message.replace(/\n/g, '')}\n\n`);
+    });
+  };
+
+  const onError = (err: Error, req: IncomingMessage, res: ServerResponse | Socket): void => {
+    const f = flight(req);
     const response = res as ServerResponse;
-    if (s.upgraded && !response.writableEnded) {
-      s.onResponse?.(502);
-      s.unreachable = true;
-      response.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: s.jsonRpcId ?? null, error: { code: -32603, message: 'the worker failed while running the call' } })}\n\n`);
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    f.tried.add(f.target);
+    if (f.upgraded && !response.writableEnded) {
+      f.status = 502;
+      f.unreachable = true;
+      response.end(`event: message\ndata: ${jsonRpcErrorMessage(f.job.jsonRpcId, JsonRpcCode.InternalError, 'the worker failed while running the call')}\n\n`);
       return;
     }
     if (response.headersSent || response.destroyed) return;
     const connectFailure = NOTHING_SENT.has(code);
-    if (connectFailure && s.target) s.pool.markDown(s.target);
+    if (connectFailure) f.job.pool.markDown(f.target);
     // Retry only when nothing reached the worker; a tools/call that may have run is never repeated.
-    const retriable = connectFailure || (!s.mayHaveRun && code === 'ECONNRESET');
-    const next = retriable ? s.pool.pick(s.tried) : undefined;
+    const retriable = connectFailure || (!f.job.mayHaveRun && code === 'ECONNRESET');
+    const next = retriable ? f.job.pool.pick(f.tried) : undefined;
     if (next) {
-      logger.warn({ worker: s.target, code, requestId: s.requestId, next }, 'worker unreachable; retrying on another worker');
-      s.target = next;
-      void proxy()(req as Request, response as Response, () => undefined);
+      logger.warn({ worker: f.target, code, requestId: f.job.requestId, next }, 'worker unreachable; retrying on another worker');
+      f.target = next;
+      void proxy(req as Request, response as Response, () => undefined);
       return;
     }
-    logger.error({ worker: s.target, code, requestId: s.requestId }, 'forwarding to worker failed');
-    s.unreachable = true;
-    s.onResponse?.(502);
-    response.statusCode = 502;
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'no worker for this cluster could be reached' } }));
+    logger.error({ worker: f.target, code, requestId: f.job.requestId }, 'forwarding to worker failed');
+    f.unreachable = true;
+    f.status = 502;
+    const body = jsonRpcErrorMessage(null, JsonRpcCode.InternalError, 'no worker for this cluster could be reached');
+    response.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
   };
 
-  // Keep-alive connections to workers (http-proxy opens a new one per request without an agent).
-  const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, keepAliveMsecs: 15_000 });
-  const common = {
+  const proxy: RequestHandler<Request, Response> = createProxyMiddleware<Request, Response>({
     agent,
     changeOrigin: true,
     xfwd: false,
-    logger: hpmLogger,
-    router: (req: Req) => state(req).target!,
-    pathRewrite: (_path: string, req: Req) => state(req).pool.mcpPath(state(req).target!),
+    selfHandleResponse: true,
+    logger: { info: () => undefined, warn: (m: unknown) => logger.warn({ hpm: m }), error: (m: unknown) => logger.error({ hpm: m }) },
+    router: (req) => flight(req).target,
+    pathRewrite: (_path, req) => flight(req).job.pool.mcpPath(flight(req).target),
+    on: { proxyReq: onProxyReq, proxyRes: onProxyRes, error: onError },
+  });
+
+  return {
+    forward: (req, res, job) =>
+      new Promise<ForwardOutcome>((resolve) => {
+        const f: Flight = { job, target: job.target, tried: new Set(), status: 0, toolError: false, unreachable: false, upgraded: false, closeWatched: false };
+        flights.set(req, f);
+        res.once('close', () => resolve({ status: f.status || res.statusCode, toolError: f.toolError, unreachable: f.unreachable, aborted: !res.writableFinished }));
+        void proxy(req, res, () => undefined);
+      }),
   };
+}
 
-  const stream: Handler = createProxyMiddleware<Request, Response>({
-    ...common,
-    on: {
-      proxyReq: onProxyReq,
-      proxyRes: (proxyRes, req, res) => {
-        onResponseStart(proxyRes, req);
-        const s = state(req);
-        s.tap = tapResponse(proxyRes, res, s.keepAliveMs);
-        // Send the worker's headers at once: an SSE client waiting on a slow first event must see the stream open.
-        if (String(proxyRes.headers['content-type'] ?? '').includes('text/event-stream')) setImmediate(() => !res.headersSent && res.flushHeaders());
-      },
-      error: onError(() => stream),
-    },
-  });
-
-  const rewrite: Handler = createProxyMiddleware<Request, Response>({
-    ...common,
-    selfHandleResponse: true,
-    on: {
-      proxyReq: onProxyReq,
-      proxyRes: (proxyRes, req, res) => {
-        onResponseStart(proxyRes, req);
-        const s = state(req);
-        const ct = proxyRes.headers['content-type'];
-        const ok = (proxyRes.statusCode ?? 500) < 300;
-        void responseInterceptor(async (buf) => (ok && s.rewrite ? s.rewrite(buf.toString('utf8'), ct) : buf))(proxyRes, req as Request, res as Response);
-      },
-      error: onError(() => rewrite),
-    },
-  });
-
-  /** Like `stream`, but able to answer as SSE when the worker stays quiet (see ForwardState.upgradeToSse). */
-  const upgrade: Handler = createProxyMiddleware<Request, Response>({
-    ...common,
-    selfHandleResponse: true,
-    on: {
-      proxyReq: onProxyReq,
-      proxyRes: (proxyRes, req, res) => {
-        onResponseStart(proxyRes, req);
-        const s = state(req);
-        s.tap = tapResponse(proxyRes, res, s.keepAliveMs);
-        const ct = String(proxyRes.headers['content-type'] ?? '');
-        if (!s.upgraded) {
-          const headers = { ...proxyRes.headers };
-          for (const h of ['connection', 'keep-alive', 'transfer-encoding']) delete headers[h];
-          res.writeHead(proxyRes.statusCode ?? 502, headers);
-          proxyRes.pipe(res);
-          return;
-        }
-        if (ct.includes('text/event-stream')) return void proxyRes.pipe(res);
-        // A JSON answer (or an HTTP error) after the stream was opened: deliver it as the stream's event.
-        const chunks: Buffer[] = [];
-        proxyRes.on('data', (c: Buffer) => chunks.push(c));
-        proxyRes.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const ok = (proxyRes.statusCode ?? 500) < 300 && ct.includes('application/json');
-          const message = ok ? text : JSON.stringify({ jsonrpc: '2.0', id: s.jsonRpcId ?? null, error: { code: -32603, message: `worker answered HTTP ${proxyRes.statusCode}` } });
-          res.end(`event: message\ndata: ${message.replace(/\n/g, '')}\n\n`);
-        });
-      },
-      error: onError(() => upgrade),
-    },
-  });
-
-  return { stream, rewrite, upgrade };
+/** Whether a result for one of `ids` in a JSON or SSE answer has isError: true. */
+export function toolErrorIn(text: string, contentType: string | undefined, ids: ReadonlySet<JsonRpcId>): boolean {
+  return messagesIn(text, contentType).some((m) => ids.has(m.id ?? null) && m.result?.isError === true);
 }

@@ -1,49 +1,8 @@
-/** The little of JSON-RPC the gateway reads to route and authorise. Bodies are forwarded byte for byte. */
-export interface JsonRpcMessage {
-  jsonrpc?: string;
-  id?: string | number | null;
-  method?: string;
-  params?: Record<string, unknown> & { name?: unknown; arguments?: unknown; protocolVersion?: unknown };
-  result?: Record<string, unknown>;
-  error?: unknown;
-}
-
-export interface ParsedBody {
-  messages: JsonRpcMessage[];
-  batch: boolean;
-}
-
-/** null when the body is not JSON (the worker answers that with its own parse error). */
-export function parseBody(buf: Buffer | undefined): ParsedBody | null {
-  if (!buf || buf.length === 0) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(buf.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (Array.isArray(v)) return { messages: v.filter(isObject) as JsonRpcMessage[], batch: true };
-  return isObject(v) ? { messages: [v as JsonRpcMessage], batch: false } : null;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-export function toolCallOf(m: JsonRpcMessage): { name: string; namespace?: string } | undefined {
-  if (m.method !== 'tools/call' || typeof m.params?.name !== 'string') return undefined;
-  const args = m.params.arguments;
-  const ns = isObject(args) && typeof args.namespace === 'string' ? args.namespace : undefined;
-  return { name: m.params.name, ...(ns ? { namespace: ns } : {}) };
-}
-
-export function jsonRpcError(id: JsonRpcMessage['id'], code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code, message } });
-}
+import type { JsonRpcMessage } from './parse.js';
 
 /**
- * Applies `fn` to each JSON-RPC message of a response body, JSON or SSE (`data:` lines per event),
- * and re-serialises. Used only for responses the gateway rewrites (tools/list), never for tool output.
+ * Applies `fn` to each JSON-RPC message of a worker's answer, JSON or SSE (`data:` lines per event), and
+ * re-serialises. Used only for answers the gateway rewrites (tools/list), never for tool output.
  */
 export function rewriteMessages(body: string, contentType: string | undefined, fn: (m: JsonRpcMessage) => JsonRpcMessage): string {
   if (contentType?.includes('text/event-stream')) {
@@ -72,12 +31,31 @@ export function rewriteMessages(body: string, contentType: string | undefined, f
   }
 }
 
-/** Every JSON-RPC message in a response body (JSON or SSE). */
+/** Every JSON-RPC message in a worker's answer (JSON or SSE); none when it does not parse. */
 export function messagesIn(body: string, contentType: string | undefined): JsonRpcMessage[] {
   const found: JsonRpcMessage[] = [];
-  rewriteMessages(body, contentType, (m) => {
-    found.push(m);
-    return m;
-  });
+  const visit = (m: unknown) => {
+    if (typeof m === 'object' && m !== null && !Array.isArray(m)) found.push(m as JsonRpcMessage);
+  };
+  const take = (text: string) => {
+    try {
+      const v: unknown = JSON.parse(text);
+      if (Array.isArray(v)) v.forEach(visit);
+      else visit(v);
+    } catch {
+      // Not JSON: nothing to read (the answer still passes through unchanged).
+    }
+  };
+  if (!contentType?.includes('text/event-stream')) {
+    take(body);
+    return found;
+  }
+  for (const event of body.split(/\r?\n\r?\n/)) {
+    const data = event
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''));
+    if (data.length) take(data.join('\n'));
+  }
   return found;
 }

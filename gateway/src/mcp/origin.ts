@@ -1,5 +1,6 @@
-import type { Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { Site } from '../http/sites.js';
+import { JsonRpcCode, McpRequestError, sendJsonRpcError } from './errors.js';
 
 /**
  * DNS-rebinding protection: a browser request (it carries Origin) is served only from the gateway's own
@@ -32,4 +33,21 @@ export function applyCors(res: Response, origin: string): void {
   res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, traceparent');
   res.setHeader('Access-Control-Expose-Headers', 'Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After, X-Request-Id');
   res.setHeader('Access-Control-Max-Age', '600');
+}
+
+/**
+ * Step 1, before anything else (a preflight carries no token): a browser Origin must be allowed (403 otherwise);
+ * an allowed one gets CORS headers, and OPTIONS is answered here.
+ */
+export function originStep(publicUrl: string): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return req.method === 'OPTIONS' ? void res.status(204).end() : next();
+    if (!originAllowed(origin, res.locals.site as Site, publicUrl)) {
+      return sendJsonRpcError(res, new McpRequestError(403, JsonRpcCode.InvalidRequest, `Origin ${origin} is not allowed`));
+    }
+    applyCors(res, origin);
+    if (req.method === 'OPTIONS') return void res.status(204).end();
+    next();
+  };
 }

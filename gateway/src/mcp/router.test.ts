@@ -10,8 +10,8 @@ import { MemoryKvStore } from '../store/memory.js';
 import { InvalidTokenError, type AccessTokenVerifier, type Principal } from '../auth/principal.js';
 import { TokenExchanger } from '../exchange/exchanger.js';
 import { MemoryAuditSink } from '../policy/audit.js';
-import type { GatewayDeps } from '../app.js';
 import { mcpRouter } from './router.js';
+import { createMcpRuntime, type McpDeps } from './runtime.js';
 
 const logger = createLogger('test', { level: 'silent' });
 
@@ -127,19 +127,12 @@ describe('MCP path through the gateway', () => {
         },
       }),
     });
-    const deps: GatewayDeps = {
-      config,
-      store: kv,
-      logger,
-      sites: sitesFor(config),
-      verifier,
-      upstream: { subjectToken: async (p) => `keycloak-token-of-${p.sub}` },
-      now: Date.now,
-    } as GatewayDeps;
-    const router = mcpRouter(deps, { exchanger, audit });
-    close = router.runtime.close;
+    const deps: McpDeps = { config, store: kv, logger, verifier, upstream: { subjectToken: async (p) => `keycloak-token-of-${p.sub}` }, now: Date.now };
+    const runtime = createMcpRuntime(deps, { exchanger, audit });
+    const router = mcpRouter(runtime);
+    close = runtime.close;
     app = express();
-    for (const site of deps.sites) {
+    for (const site of sitesFor(config)) {
       app.use(`${site.base}/mcp`, (_req, res, next) => ((res.locals.site = site), next()), router);
     }
   });

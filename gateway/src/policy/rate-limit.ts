@@ -1,27 +1,42 @@
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/principal.js';
 import type { McpOrgConfig } from '../config/mcp.js';
 import type { KvStore } from '../store/kv.js';
+import { consume, createRateLimiter } from '../store/rate-limit.js';
 
 export type RateDecision = { limited: false } | { limited: true; who: 'user' | 'client'; retryAfterSeconds: number };
 
+interface OrgLimiters {
+  user: RateLimiterAbstract | undefined;
+  client: RateLimiterAbstract | undefined;
+}
+
 /**
- * Fixed-window counters in the store (shared by all replicas): one per user and one per client per org.
- * A window key expires with its window, so nothing accumulates.
+ * The MCP path's per-user and per-client limits of each org, on the same limiter (rate-limiter-flexible, shared by
+ * all replicas through Redis) and the same `{ points, windowSeconds }` shape as the OAuth endpoints' limits.
+ * A rule with 0 points is off.
  */
-export async function checkRateLimits(kv: KvStore, principal: Principal, limits: McpOrgConfig['rateLimits'], nowMs: number): Promise<RateDecision> {
-  const checks: Array<['user' | 'client', string, { requests: number; windowSeconds: number }]> = [
-    ['user', principal.sub, limits.perUser],
-    ['client', principal.clientId, limits.perClient],
-  ];
-  // Both counters in one round trip (concurrent commands on one connection), not one after the other.
-  const active = checks.filter(([, , rule]) => rule.requests !== 0);
-  const counts = await Promise.all(active.map(([who, id, rule]) => kv.incr(`rl:mcp:${who}:${principal.org}:${id}:${Math.floor(nowMs / 1000 / rule.windowSeconds)}`, rule.windowSeconds)));
-  for (const [i, [who, , rule]] of active.entries()) {
-    if (counts[i]! > rule.requests) {
-      const window = Math.floor(nowMs / 1000 / rule.windowSeconds);
-      const retry = Math.max(1, (window + 1) * rule.windowSeconds - Math.floor(nowMs / 1000));
-      return { limited: true, who, retryAfterSeconds: retry };
-    }
+export class McpRateLimiter {
+  readonly #byOrg = new Map<string, OrgLimiters>();
+
+  constructor(private readonly store: KvStore) {}
+
+  async check(principal: Principal, limits: McpOrgConfig['rateLimits']): Promise<RateDecision> {
+    const l = this.#limiters(principal.org, limits);
+    // Both counters at once (pipelined on one connection), not one after the other.
+    const [user, client] = await Promise.all([l.user ? consume(l.user, principal.sub) : 0, l.client ? consume(l.client, principal.clientId) : 0]);
+    if (user > 0) return { limited: true, who: 'user', retryAfterSeconds: user };
+    if (client > 0) return { limited: true, who: 'client', retryAfterSeconds: client };
+    return { limited: false };
   }
-  return { limited: false };
+
+  #limiters(org: string, limits: McpOrgConfig['rateLimits']): OrgLimiters {
+    let l = this.#byOrg.get(org);
+    if (!l) {
+      const make = (who: string, rule: { points: number; windowSeconds: number }) => (rule.points > 0 ? createRateLimiter(this.store, `mcp:${who}:${org}`, rule) : undefined);
+      l = { user: make('user', limits.perUser), client: make('client', limits.perClient) };
+      this.#byOrg.set(org, l);
+    }
+    return l;
+  }
 }

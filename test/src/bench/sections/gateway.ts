@@ -17,7 +17,7 @@ import { configSchema } from '@kmg/gateway/config/schema';
 import { sitesFor } from '@kmg/gateway/http/sites';
 import { createKvStore } from '@kmg/gateway/store/index';
 import { mcpRouter } from '@kmg/gateway/mcp/router';
-import type { GatewayDeps } from '@kmg/gateway/app';
+import { createMcpRuntime, type McpRuntime } from '@kmg/gateway/mcp/runtime';
 import { freePort } from '../../stack/component.js';
 import { readStackEnvRaw, repoRoot, type StackEnv } from '../../stack/env.js';
 import { kubeToken, userToken } from '../../support/keycloak-tokens.js';
@@ -230,7 +230,7 @@ async function exchangeCount(ctx: BenchContext, users: Array<{ username: string;
   const env = ctx.env;
   const keyPrefix = `kmg-bench-${randomBytes(4).toString('hex')}:`;
   const encryptionKey = randomBytes(32).toString('base64');
-  const replicas: Array<{ server: http.Server; base: string; runtime: ReturnType<typeof mcpRouter>['runtime']; close(): Promise<void> }> = [];
+  const replicas: Array<{ server: http.Server; base: string; runtime: McpRuntime; close(): Promise<void> }> = [];
   for (let i = 0; i < 2; i++) {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -239,14 +239,14 @@ async function exchangeCount(ctx: BenchContext, users: Array<{ username: string;
     const refuse = async (): Promise<never> => {
       throw new Error('not used in resource-server mode');
     };
-    const deps = { config, store, logger: createLogger('bench', { level: 'silent' }), sites: sitesFor(config), verifier: { verify: refuse }, upstream: { subjectToken: refuse }, now: Date.now } as GatewayDeps;
-    const router = mcpRouter(deps);
+    const runtime = createMcpRuntime({ config, store, logger: createLogger('bench', { level: 'silent' }), verifier: { verify: refuse }, upstream: { subjectToken: refuse }, now: Date.now });
+    const router = mcpRouter(runtime);
     const app = express();
-    for (const site of deps.sites) app.use(`${site.base}/mcp`, (_req, res, next) => ((res.locals.site = site), next()), router);
+    for (const site of sitesFor(config)) app.use(`${site.base}/mcp`, (_req, res, next) => ((res.locals.site = site), next()), router);
     const server = await new Promise<http.Server>((r) => {
       const s = app.listen(port, '127.0.0.1', () => r(s));
     });
-    replicas.push({ server, base, runtime: router.runtime, close: async () => (await router.runtime.close(), server.close(), await store.close()) });
+    replicas.push({ server, base, runtime, close: async () => (await runtime.close(), server.close(), await store.close()) });
   }
   const tokens = await Promise.all(users.map(async (u) => (await userToken(env, u.username as 'alice', u.password)).access_token));
   ctx.report(`1,000 concurrent calls by ${tokens.length} users across 2 replicas`);

@@ -1,0 +1,41 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ToolInfo } from '../policy/tools.js';
+import type { CredentialContext } from './context.js';
+import { rewriteMessages } from './messages.js';
+import type { JsonRpcMessage } from './parse.js';
+import type { McpRuntime } from './runtime.js';
+
+/**
+ * Asks a worker of the request's cluster for tools/list (with the caller's protocol headers and credential), to
+ * learn annotations before admitting a call to a tool the catalog has not seen.
+ */
+export async function fetchCatalog(rt: McpRuntime, ctx: CredentialContext, clientHeaders: IncomingHttpHeaders): Promise<void> {
+  const target = ctx.pool.pick();
+  if (!target) return;
+  const key = `${ctx.org.name}/${ctx.cluster.name}`;
+  const meta = ctx.parsed?.messages.find((m) => m.params?._meta)?.params?._meta;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'x-request-id': ctx.requestId,
+    'x-kmg-cluster': ctx.cluster.name,
+  };
+  if (ctx.credential) headers.authorization = `Bearer ${ctx.credential}`;
+  const version = clientHeaders['mcp-protocol-version'];
+  if (typeof version === 'string') headers['mcp-protocol-version'] = version;
+  if (clientHeaders['mcp-method'] !== undefined) headers['mcp-method'] = 'tools/list';
+  let cursor: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const body: JsonRpcMessage = { jsonrpc: '2.0', id: `gw-catalog-${page}`, method: 'tools/list', params: { ...(meta ? { _meta: meta } : {}), ...(cursor ? { cursor } : {}) } };
+    const r = await fetch(target + ctx.pool.mcpPath(target), { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const text = await r.text();
+    let next: string | undefined;
+    rewriteMessages(text, r.headers.get('content-type') ?? undefined, (m) => {
+      if (Array.isArray(m.result?.tools)) rt.catalog.learn(key, m.result.tools as ToolInfo[]);
+      if (typeof m.result?.nextCursor === 'string') next = m.result.nextCursor;
+      return m;
+    });
+    if (!next) return;
+    cursor = next;
+  }
+}

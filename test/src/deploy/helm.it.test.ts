@@ -4,31 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { loadStackEnv } from '../stack/env.js';
+import { objects, VALUE_SETS, type K8sObject, type ValueSet } from './chart.js';
 import { ensureHelm } from './helm-binary.js';
-import { chartDir, repoRoot } from './paths.js';
+import { chartDir } from './paths.js';
 
 const run = promisify(execFile);
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-  rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
-  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
-  automountServiceAccountToken?: boolean;
-}
-
-/** The value sets the chart is tested with: CI sets in the chart, and the README's two-org example. */
-const VALUE_SETS = {
-  minimal: path.join(chartDir, 'ci', 'minimal-values.yaml'),
-  impersonation: path.join(chartDir, 'ci', 'impersonation-values.yaml'),
-  'two-orgs': path.join(repoRoot, 'helm', 'examples', 'two-orgs.values.yaml'),
-} as const;
-type ValueSet = keyof typeof VALUE_SETS;
 
 let helm: string;
 const rendered = new Map<ValueSet, K8sObject[]>();
@@ -36,12 +18,6 @@ const rendered = new Map<ValueSet, K8sObject[]>();
 async function template(values: string, extra: string[] = []): Promise<string> {
   const { stdout } = await run(helm, ['template', 'kmg', chartDir, '--namespace', 'default', '-f', values, ...extra], { maxBuffer: 16 * 1024 * 1024 });
   return stdout;
-}
-
-function objects(yamlText: string): K8sObject[] {
-  return parseAllDocuments(yamlText)
-    .map((d) => d.toJS() as K8sObject | null)
-    .filter((o): o is K8sObject => o !== null);
 }
 
 const find = (set: ValueSet, kind: string, name?: string): K8sObject[] =>
@@ -169,7 +145,7 @@ describe('Helm chart', () => {
     const role = one('impersonation', 'ClusterRole', 'kmg-kube-mcp-gateway-worker-legacy-impersonator');
     expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['users'], verbs: ['impersonate'], resourceNames: ['oidc:alice', 'oidc:bob'] },
-      { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['oidc:ops'] },
+      { apiGroups: [''], resources: ['groups'], verbs: ['impersonate'], resourceNames: ['oidc:k8s-admins', 'oidc:k8s-viewers'] },
     ]);
     const binding = one('impersonation', 'ClusterRoleBinding', 'kmg-kube-mcp-gateway-worker-legacy-impersonator');
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kmg-kube-mcp-gateway-worker-legacy', namespace: 'default' }]);

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ToolInfo } from '../policy/tools.js';
 import type { CredentialContext } from './context.js';
+import { credentialStep } from './credentials.js';
 import { rewriteMessages } from './messages.js';
 import type { JsonRpcMessage } from './parse.js';
 import type { McpRuntime } from './runtime.js';
@@ -20,13 +21,15 @@ export async function fetchCatalog(rt: McpRuntime, ctx: CredentialContext, clien
     'x-request-id': ctx.requestId,
     'x-kmg-cluster': ctx.cluster.name,
   };
-  if (ctx.credential) headers.authorization = `Bearer ${ctx.credential}`;
   const version = clientHeaders['mcp-protocol-version'];
   if (typeof version === 'string') headers['mcp-protocol-version'] = version;
   if (clientHeaders['mcp-method'] !== undefined) headers['mcp-method'] = 'tools/list';
   let cursor: string | undefined;
   for (let page = 0; page < 20; page++) {
     const body: JsonRpcMessage = { jsonrpc: '2.0', id: `gw-catalog-${page}`, method: 'tools/list', params: { ...(meta ? { _meta: meta } : {}), ...(cursor ? { cursor } : {}) } };
+    // Workers accept each identity assertion once: every catalog page signs its own, never the one being forwarded.
+    const credential = ctx.cluster.identity === 'impersonation' ? await credentialStep(rt, ctx) : ctx.credential;
+    if (credential) headers.authorization = `Bearer ${credential}`;
     const r = await fetch(target + ctx.pool.mcpPath(target), { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
     const text = await r.text();
     let next: string | undefined;

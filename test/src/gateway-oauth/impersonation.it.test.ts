@@ -76,6 +76,20 @@ async function rpc(token: string, body: Record<string, unknown>, session?: strin
   return { status: res.status, session: res.headers.get('mcp-session-id') ?? session, message: json ? (JSON.parse(json) as Record<string, unknown>) : undefined };
 }
 
+// First in this file, while the gateway's tool catalog is still cold.
+describe('the first tool call on an impersonation cluster', () => {
+  it('works before anything listed the tools: the catalog fetch and the call each carry their own assertion (workers accept each once)', async () => {
+    const a = await browserAuthorization(browser, gw.issuer, { username: 'bob', password: env.BOB_PASSWORD, consent: 'approve' });
+    await a.redirect.close();
+    const t = await exchangeCode(gw.issuer, { clientId: a.clientId, code: a.response.code!, verifier: a.verifier, redirectUri: a.redirect.url });
+    const token = (t.body as unknown as TokenSet).access_token;
+    const init = await rpc(token, { id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'kmg-imp-it', version: '0' } } });
+    const who = await rpc(token, { id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, init.session);
+    expect(who.status).toBe(200);
+    expect((who.message?.result as { structuredContent?: { username?: string } }).structuredContent?.username).toBe('oidc:bob');
+  });
+});
+
 describe('a Keycloak user on an impersonation cluster', () => {
   it('is impersonated as oidc:alice in oidc:k8s-admins, the names bearer mode gives her, so the seeded bindings apply', async () => {
     const a = await browserAuthorization(browser, gw.issuer, { username: 'alice', password: env.ALICE_PASSWORD, consent: 'approve' });
@@ -96,3 +110,4 @@ describe('a Keycloak user on an impersonation cluster', () => {
     expect(result.structuredContent?.groups?.some((g) => g.startsWith('system:') && g !== 'system:authenticated')).toBe(false);
   });
 });
+

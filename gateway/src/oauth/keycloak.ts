@@ -47,19 +47,20 @@ function toTokens(r: client.TokenEndpointResponse, previousRefresh?: string): Up
   };
 }
 
-function groupsOf(...sources: Record<string, unknown>[]): string[] {
+/** The groups claim of the first source that has one; undefined when none has the claim. */
+function groupsOf(...sources: Record<string, unknown>[]): string[] | undefined {
   for (const s of sources) {
     const g = s.groups;
     if (Array.isArray(g)) return g.filter((x): x is string => typeof x === 'string').map((x) => x.replace(/^\//, ''));
   }
-  return [];
+  return undefined;
 }
 
 /**
  * Who the user is according to a token response: the ID token's claims, else the access token's (Keycloak's
  * are JWTs). Undefined when neither names a subject (an opaque token and no ID token on a refresh).
  */
-function userOf(r: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): UpstreamUser | undefined {
+function userOf(r: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): (Omit<UpstreamUser, 'groups'> & { groups?: string[] }) | undefined {
   const claims = (r.claims() ?? {}) as Record<string, unknown>;
   let at: Record<string, unknown> = {};
   try {
@@ -69,7 +70,8 @@ function userOf(r: client.TokenEndpointResponse & client.TokenEndpointResponseHe
   }
   const sub = claims.sub ?? at.sub;
   if (typeof sub !== 'string' || !sub) return undefined;
-  return { sub, username: String(claims.preferred_username ?? at.preferred_username ?? sub), groups: groupsOf(claims, at) };
+  const groups = groupsOf(claims, at);
+  return { sub, username: String(claims.preferred_username ?? at.preferred_username ?? sub), ...(groups ? { groups } : {}) };
 }
 
 /**
@@ -121,13 +123,15 @@ export function keycloakIdp(cfg: OAuthOrgConfig['keycloak']): UpstreamIdp {
       });
       const user = userOf(r);
       if (!user) throw new Error('the identity provider returned no subject');
-      return { user, tokens: toTokens(r) };
+      return { user: { ...user, groups: user.groups ?? [] }, tokens: toTokens(r) };
     },
     async refresh(refreshToken) {
       try {
         const r = await client.refreshTokenGrant(await config(), refreshToken);
+        // Read like a login: Keycloak leaves the groups claim out when the user has none, so absent means no groups.
+        // A response naming no subject at all (opaque token, no ID token) leaves the grant's user as it was.
         const user = userOf(r);
-        return { ...toTokens(r, refreshToken), ...(user ? { user } : {}) };
+        return { ...toTokens(r, refreshToken), ...(user ? { user: { ...user, groups: user.groups ?? [] } } : {}) };
       } catch (e) {
         if (e instanceof client.ResponseBodyError && (e.error === 'invalid_grant' || e.error === 'unauthorized_client')) {
           throw new UpstreamRefusedError(`identity provider refused the refresh: ${e.error}`, { cause: e });

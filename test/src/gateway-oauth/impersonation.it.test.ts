@@ -7,10 +7,11 @@ import path from 'node:path';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadStackEnv, type StackEnv } from '../stack/env.js';
+import { randomBytes } from 'node:crypto';
+import { loadStackEnv, readStackEnvRaw, type StackEnv } from '../stack/env.js';
 import { launchBrowser } from '../support/browser-login.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/oauth-gateway-process.js';
-import { browserAuthorization, exchangeCode, type TokenSet } from '../support/oauth-flow.js';
+import { browserAuthorization, exchangeCode, refreshTokens, type TokenSet } from '../support/oauth-flow.js';
 import { NS } from '../worker/fixtures.js';
 import { adminRest, ensure, ensureNamespace, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
 
@@ -55,6 +56,9 @@ beforeAll(async () => {
   gw = await startGatewayProcess((cfg) => {
     cfg.identityAssertion = { signingKeyFile: keyFile, issuer: assertionIssuer };
     (cfg.orgs[0] as { clusters: unknown[] }).clusters = [{ name: 'default', workers: [worker.url], identity: 'impersonation', audience: AUDIENCE }];
+    // Every gateway refresh also refreshes the Keycloak token, so a group change shows without waiting minutes.
+    const oauth = (cfg.orgs[0] as { oauth: { tokens?: Record<string, unknown> } }).oauth;
+    oauth.tokens = { ...(oauth.tokens ?? {}), upstreamRefreshSkewSeconds: 100_000 };
   });
   browser = await launchBrowser();
 });
@@ -111,3 +115,52 @@ describe('a Keycloak user on an impersonation cluster', () => {
   });
 });
 
+
+/** Keycloak's admin REST API for the realm, as the stack's admin. */
+async function keycloakAdmin(): Promise<(method: string, p: string, body?: unknown) => Promise<Response>> {
+  const raw = { ...readStackEnvRaw(), ...process.env };
+  const res = await fetch(`${env.KEYCLOAK_URL}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: raw.KEYCLOAK_ADMIN_USER!, password: raw.KEYCLOAK_ADMIN_PASSWORD! }),
+  });
+  const token = ((await res.json()) as { access_token: string }).access_token;
+  const base = `${env.KEYCLOAK_URL}/admin/realms/${env.KEYCLOAK_REALM}`;
+  return (method, p, body) => fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+}
+
+describe('a group removed at Keycloak', () => {
+  it('is gone from the impersonated identity after the next refresh, without a new login', async () => {
+    const kc = await keycloakAdmin();
+    const username = `kmg-group-it-${randomBytes(3).toString('hex')}`;
+    const password = randomBytes(12).toString('base64url');
+    const created = await kc('POST', '/users', { username, enabled: true, emailVerified: true, email: `${username}@example.test`, firstName: 'Group', lastName: 'Test', credentials: [{ type: 'password', value: password, temporary: false }] });
+    expect(created.status).toBe(201);
+    const userId = ((await (await kc('GET', `/users?exact=true&username=${username}`)).json()) as { id: string }[])[0]!.id;
+    try {
+      const group = ((await (await kc('GET', '/groups?search=k8s-viewers&exact=true')).json()) as { id: string; name: string }[]).find((g) => g.name === 'k8s-viewers')!;
+      expect((await kc('PUT', `/users/${userId}/groups/${group.id}`)).status).toBe(204);
+
+      const a = await browserAuthorization(browser, gw.issuer, { username, password, consent: 'approve' });
+      await a.redirect.close();
+      const t = await exchangeCode(gw.issuer, { clientId: a.clientId, code: a.response.code!, verifier: a.verifier, redirectUri: a.redirect.url });
+      expect(t.status).toBe(200);
+      const first = t.body as unknown as TokenSet;
+      const groupsNow = async (token: string) => {
+        const init = await rpc(token, { id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'kmg-imp-it', version: '0' } } });
+        const who = await rpc(token, { id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, init.session);
+        return (who.message?.result as { structuredContent?: { username?: string; groups?: string[] } }).structuredContent;
+      };
+      expect(await groupsNow(first.access_token)).toMatchObject({ username: `oidc:${username}`, groups: expect.arrayContaining(['oidc:k8s-viewers']) });
+
+      expect((await kc('DELETE', `/users/${userId}/groups/${group.id}`)).status).toBe(204);
+      const r = await refreshTokens(gw.issuer, a.clientId, first.refresh_token);
+      expect(r.status).toBe(200);
+      const after = await groupsNow((r.body as unknown as TokenSet).access_token);
+      expect(after?.username).toBe(`oidc:${username}`);
+      expect(after?.groups).not.toContain('oidc:k8s-viewers');
+    } finally {
+      await kc('DELETE', `/users/${userId}`);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 // The worker's HTTP face against the real stack: 401s, protocol eras, and statelessness across replicas.
+import { ALL_TOOLS } from '@kmg/worker/tools/index';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
@@ -49,7 +50,7 @@ describe('worker HTTP', () => {
       return fetch(input, init);
     };
     const client = await mcpClient(workerUrls(env)[0]!, token, recording, 'modern');
-    expect((await client.listTools()).tools).toHaveLength(26);
+    expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.length);
     const who = await client.callTool({ name: 'whoami', arguments: {} });
     expect(who.structuredContent).toMatchObject({ username: 'oidc:alice' });
     await expect(client.callTool({ name: 'pods_get', arguments: {} })).rejects.toThrow(/name/);
@@ -77,7 +78,7 @@ describe('worker HTTP', () => {
         const res = await client.callTool({ name: 'whoami', arguments: {} });
         expect(res.structuredContent).toMatchObject({ username: 'oidc:alice' });
       }
-      expect((await client.listTools()).tools.length).toBe(26);
+      expect((await client.listTools()).tools.length).toBe(ALL_TOOLS.length);
       await client.close();
     }
     const ports = new Set(urls.map((u) => new URL(u).port));

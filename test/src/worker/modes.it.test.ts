@@ -7,6 +7,7 @@ import { signIdentityAssertion, ASSERTION_TYPE } from '@kmg/shared';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { ALL_TOOLS } from '@kmg/worker/tools/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, repoRoot, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
@@ -32,12 +33,12 @@ async function toolNames(url: string, token: string): Promise<string[]> {
 }
 
 describe('tools/list in each mode', () => {
-  it('read-write lists all 26 tools, read-only none that write, non-destructive no deletes', async () => {
+  it('read-write lists every tool, read-only none that write, non-destructive no deletes', async () => {
     const token = await kubeToken(env, 'alice');
     const readOnly = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_READ_ONLY: 'true' });
     const nonDestructive = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_NON_DESTRUCTIVE: 'true' });
     started.push(readOnly, nonDestructive);
-    expect(await toolNames(env.WORKER_URLS![0]!, token)).toHaveLength(26);
+    expect(await toolNames(env.WORKER_URLS![0]!, token)).toHaveLength(ALL_TOOLS.length);
     const ro = await toolNames(readOnly.url, token);
     expect(ro).toContain('pods_list');
     for (const w of ['resources_create_or_update', 'resources_patch', 'resources_delete', 'resources_scale', 'pods_exec', 'pods_delete', 'pods_port_forward', 'rollout_restart']) expect(ro).not.toContain(w);
@@ -138,7 +139,7 @@ describe('stdio mode', () => {
       }),
     );
     const names = (await client.listTools()).tools.map((t) => t.name);
-    expect(names).toHaveLength(26);
+    expect(names).toHaveLength(ALL_TOOLS.length);
     const res = await client.callTool({ name: 'namespaces_list', arguments: { limit: 500 } });
     expect(textOf(res)).toContain(NS);
     const cl = await client.callTool({ name: 'clusters_list', arguments: {} });

@@ -54,7 +54,7 @@ beforeAll(async () => {
 
   // A crashlooping pod: no kubelet runs on its node, so the status written here stays.
   const podPath = `/api/v1/namespaces/${NS}/pods/crashy`;
-  await ensure(admin, `/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'crashy', namespace: NS }, spec: { nodeName: UNMANAGED_NODE, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } });
+  await ensure(admin, `/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'crashy', namespace: NS, labels: { app: 'stuck' } }, spec: { nodeName: UNMANAGED_NODE, containers: [{ name: 'app', image: 'registry.invalid/app:1' }] } });
   const now = new Date().toISOString();
   await writeStatus(podPath, {
     phase: 'Running',
@@ -73,6 +73,10 @@ beforeAll(async () => {
   // A Job's status conditions cannot be rewritten once terminal: a rerun keeps the first run's.
   const job = await admin.get<{ status?: { conditions?: Array<{ type: string }> } }>(jobPath);
   if (!job.status?.conditions?.some((c) => c.type === 'Failed')) await writeStatus(jobPath, { startTime: now, failed: 1, conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: now, lastTransitionTime: now }, { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: now, lastTransitionTime: now }] });
+
+  // A quota at its limit.
+  await ensure(admin, `/api/v1/namespaces/${NS}/resourcequotas`, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'pods', namespace: NS }, spec: { hard: { 'count/jobs.batch': '1' } } });
+  await writeStatus(`/api/v1/namespaces/${NS}/resourcequotas/pods`, { hard: { 'count/jobs.batch': '1' }, used: { 'count/jobs.batch': '1' } });
 
   // Events: the newest sits in the alphabetically last namespace; one event repeated three times.
   const stamp = Date.now();
@@ -183,5 +187,29 @@ describe('resources_create_or_update', () => {
     expect((await alice.callTool({ name: 'resources_create_or_update', arguments: { manifest } })).isError).toBeFalsy();
     const cm = await admin.get<{ metadata: { managedFields: Array<{ manager: string; operation: string }> } }>(`/api/v1/namespaces/${NS}/configmaps/owned`);
     expect(cm.metadata.managedFields.map((f) => f.manager)).toContain('kube-mcp/oidc:alice');
+  });
+});
+
+describe('workload_diagnose', () => {
+  it('explains a crashlooping pod: state, last exit, restarts, and what to do', async () => {
+    const res = await alice.callTool({ name: 'workload_diagnose', arguments: { kind: 'Pod', name: 'crashy', namespace: NS } });
+    const text = textOf(res);
+    const sc = res.structuredContent as { healthy: boolean; hints: string[] };
+    expect(sc.healthy).toBe(false);
+    expect(sc.hints.join('\n')).toMatch(/container app was OOMKilled \(exit 137\) \(no memory limit: the node ran out\)/);
+    expect(text).toMatch(/container app: waiting: CrashLoopBackOff \(back-off 5m0s restarting failed container\); last: OOMKilled exit 137 .*; restarts 6; ready no/);
+    expect(text).toContain('previous log of app');
+  });
+
+  it('explains a stuck Deployment: generations, conditions, its worst pod and the quota at its limit', async () => {
+    const res = await alice.callTool({ name: 'workload_diagnose', arguments: { kind: 'Deployment', name: 'stuck', namespace: NS } });
+    const text = textOf(res);
+    const hints = (res.structuredContent as { hints: string[] }).hints.join('\n');
+    expect(hints).toMatch(/stuck past its progress deadline: ReplicaSet "stuck-1" has timed out progressing\./);
+    expect(hints).toMatch(/OOMKilled/);
+    expect(hints).toMatch(/ResourceQuota pods is at its limit for count\/jobs\.batch/);
+    expect(text).toMatch(/deployment kmg-tools-sre\/stuck: generation 1, observedGeneration 1/);
+    expect(text).toMatch(/the worst pod:\npod kmg-tools-sre\/crashy: Running/);
+    expect(text).toContain('images: app=registry.invalid/app:2');
   });
 });

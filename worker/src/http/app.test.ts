@@ -9,7 +9,7 @@ import { AssertionVerifier } from '../identity/impersonation.js';
 import { ClientFactory } from '../k8s/clients.js';
 import { DiscoveryCache } from '../k8s/discovery.js';
 import { startFakeApiserver, type FakeApiserver } from '../testing/fake-apiserver.js';
-import { buildRegistry } from '../tools/index.js';
+import { ALL_TOOLS, buildRegistry } from '../tools/index.js';
 import { createWorkerHttpServer } from './app.js';
 import { Authenticator } from './auth.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -88,7 +88,7 @@ describe('HTTP authentication (bearer clusters)', () => {
     const w = await startWorker(parseWorkerConfig({ clusters: [{ name: 'c', server: api.url, identity: 'bearer' }] }));
     const client = new Client({ name: 't', version: '0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(w.url), { requestInit: { headers: { authorization: 'Bearer good' } } }));
-    expect((await client.listTools()).tools.length).toBe(26);
+    expect((await client.listTools()).tools.length).toBe(ALL_TOOLS.length);
     await client.close();
     await w.close();
   });

@@ -25,6 +25,7 @@ import { resourcesPatch } from './resources/patch.js';
 import { resourcesScale } from './resources/scale.js';
 import { rolloutRestart } from './rollout/restart.js';
 import { rolloutStatus } from './rollout/status.js';
+import { workloadDiagnose } from './workload/diagnose.js';
 
 export type AnyTool = ToolDef;
 
@@ -50,6 +51,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   podsPortForward,
   rolloutStatus,
   rolloutRestart,
+  workloadDiagnose,
   canI,
   whoami,
   clusterHealth,

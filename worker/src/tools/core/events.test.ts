@@ -54,7 +54,7 @@ describe('events_list', () => {
     expect(sc.readAll).toBe(true);
     expect(sc.rows.map((r) => `${r.namespace}/${r.object}/${r.reason}`)).toEqual(['z-new/Pod/api/FailedScheduling', 'm-mid/Pod/web/BackOff', 'a-old/Pod/old-000/Stale']);
     expect(text).toContain('read all 603 events');
-    expect(text.split('\n')[2]).toMatch(/^z-new\s+60s\s+Warning\s+FailedScheduling/);
+    expect(text.split('\n')[2]).toMatch(/^z-new\s+6\ds\s+Warning\s+FailedScheduling/);
     await close();
   });
 

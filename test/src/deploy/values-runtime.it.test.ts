@@ -188,12 +188,13 @@ describe('each value set at run time on the stack', () => {
         const url = c === first ? `${base}/orgs/${org.name}/mcp` : `${base}/orgs/${org.name}/mcp/clusters/${c.name}`;
         const { client } = await sdkClient(url, token);
         try {
-          // As MCP clients do: list the tools, then call one.
-          expect((await client.listTools()).tools.map((t) => t.name)).toContain('whoami');
+          // A call before any tools/list: the gateway fetches the tool catalog on its own (for an impersonation
+          // cluster with an assertion of its own, since each assertion is good for one request).
           const who = await client.callTool({ name: 'whoami', arguments: {} });
           expect(who.isError, `${set} ${org.name}/${c.name}: ${JSON.stringify(who.content)}`).toBeFalsy();
           // The apiserver saw alice: her OIDC name in bearer mode, the gateway's prefix + name when impersonated.
           expect(JSON.stringify(who.content)).toContain('oidc:alice');
+          expect((await client.listTools()).tools.map((t) => t.name)).toContain('whoami');
           calls.push(`${org.name}/${c.name}:${c.identity ?? 'bearer'}`);
         } finally {
           await client.close();

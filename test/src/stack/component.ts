@@ -64,8 +64,8 @@ export function cacheRoot(): string {
   return path.join(base, 'kube-mcp-gateway');
 }
 
-export function stackPaths(repoRoot: string): StackPaths {
-  const runDir = path.join(repoRoot, '.stack');
+/** `runDir` defaults to `<repo>/.stack`; `npm start`'s built-in cluster keeps its own elsewhere. */
+export function stackPaths(repoRoot: string, runDir = path.join(repoRoot, '.stack')): StackPaths {
   return {
     repoRoot,
     cacheDir: cacheRoot(),

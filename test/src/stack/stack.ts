@@ -9,6 +9,8 @@ import { formatEnvFile, repoRoot as defaultRepoRoot } from './env.js';
 
 export interface StackOptions {
   repoRoot?: string;
+  /** Where env, state, pids, logs and data live (default `<repo>/.stack`). */
+  runDir?: string;
   components?: Component[];
   /** Progress lines (default: stderr). */
   report?: (line: string) => void;
@@ -29,7 +31,7 @@ interface PidRecord {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function resolve(opts: StackOptions) {
-  const paths = stackPaths(opts.repoRoot ?? defaultRepoRoot);
+  const paths = stackPaths(opts.repoRoot ?? defaultRepoRoot, opts.runDir);
   mkdirSync(paths.runDir, { recursive: true });
   return {
     paths,
@@ -78,12 +80,12 @@ function groupAlive(pid: number): boolean {
 }
 
 /** Stops process groups we recorded: SIGTERM, then SIGKILL after a grace period. */
-async function stopRecords(records: PidRecord[], report: (l: string) => void): Promise<void> {
+async function stopRecords(records: PidRecord[], report: (l: string) => void, graceMs = 10_000): Promise<void> {
   const ours = records.filter(isOurs);
   for (const r of ours) {
     try { process.kill(-r.pid, 'SIGTERM'); } catch { /* already gone */ }
   }
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + graceMs;
   while (ours.some((r) => groupAlive(r.pid)) && Date.now() < deadline) await sleep(100);
   for (const r of ours.filter((x) => groupAlive(x.pid))) {
     report(`${r.component}: pid ${r.pid} ignored SIGTERM, killing`);
@@ -213,22 +215,33 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
 const uniq = <T>(v: T, i: number, a: T[]) => a.indexOf(v) === i;
 const secs = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)}s`;
 
+export interface DownOptions extends StackOptions {
+  /** How long each component gets between SIGTERM and SIGKILL (default 10 s). */
+  graceMs?: number;
+  /**
+   * Skip the `up`/`down` lock: for a process stopping its own run while its `up` may still hold the lock
+   * (npm start on Ctrl-C during startup). The pid records still name exactly what to stop.
+   */
+  withoutLock?: boolean;
+}
+
 /** Stops every recorded process group and removes env, state, pids and per-run data (logs stay). */
-export async function down(opts: StackOptions = {}): Promise<void> {
+export async function down(opts: DownOptions = {}): Promise<void> {
   const { paths, report, stateFile, envFile } = resolve(opts);
-  await withLock(paths, report, async () => {
+  const stopAll = async () => {
     rmSync(envFile, { force: true });
     // Last started first, one component at a time: the apiserver exits promptly while etcd is still there.
     const records = readPids(paths).reverse();
     for (const name of records.map((r) => r.component).filter(uniq)) {
-      await stopRecords(records.filter((r) => r.component === name), report);
+      await stopRecords(records.filter((r) => r.component === name), report, opts.graceMs);
       report(`${name}: stopped`);
     }
     rmSync(paths.pidsFile, { force: true });
     rmSync(stateFile, { force: true });
     rmSync(paths.dataDir, { recursive: true, force: true });
     report('stack: down');
-  });
+  };
+  await (opts.withoutLock ? stopAll() : withLock(paths, report, stopAll));
 }
 
 export interface ComponentStatus {

@@ -50,8 +50,9 @@ export const kubeApiserver: Component = {
     });
     const env = ctx.env;
     const dir = ctx.dataDir();
+    // Without Keycloak (npm start's built-in cluster) the apiserver trusts client certificates only.
     const authFile = path.join(dir, 'authentication-config.yaml');
-    writeFileSync(authFile, authenticationConfig(env));
+    if (env.KEYCLOAK_ISSUER) writeFileSync(authFile, authenticationConfig(env));
     const port = await ctx.freePort('KUBE_APISERVER_URL');
     const server = `https://127.0.0.1:${port}`;
     const kubeconfig = path.join(dir, 'admin.kubeconfig');
@@ -62,7 +63,7 @@ export const kubeApiserver: Component = {
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
       `--tls-cert-file=${env.STACK_SERVER_CERT_FILE}`, `--tls-private-key-file=${env.STACK_SERVER_KEY_FILE}`,
       `--client-ca-file=${env.STACK_CA_FILE}`,
-      `--authentication-config=${authFile}`,
+      ...(env.KEYCLOAK_ISSUER ? [`--authentication-config=${authFile}`] : []),
       '--authorization-mode=RBAC',
       `--service-account-key-file=${env.STACK_SA_PUB_FILE}`,
       `--service-account-signing-key-file=${env.STACK_SA_KEY_FILE}`,

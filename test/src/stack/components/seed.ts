@@ -2,12 +2,12 @@
 // and their pods (created directly with nodeName: there is no controller-manager), Services, ConfigMaps,
 // a Secret for masking tests and some Events. Finishes by proving the OIDC path end to end (alice's
 // exchanged token passes SelfSubjectReview), so a stack that reports "up" accepts Keycloak tokens.
-import type { Component } from '../component.js';
+import type { Component, StackContext } from '../component.js';
 import { request, type HttpResult } from '../http.js';
 import { FAKE_NODE_ANNOTATION } from './kwok.js';
 import { exchangeForCluster, passwordGrant } from '../tokens.js';
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
+export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
 export const SEED_SECRET_VALUE = 's3cr3t-value';
 export const NODES = ['kwok-node-0', 'kwok-node-1'];
@@ -25,13 +25,19 @@ export function collectionPath(o: Obj): string {
   return `${base}${ns}/${p}`;
 }
 
-function clusterRoleBinding(name: string, group: string, role: string): Obj {
+export function clusterRoleBinding(name: string, subject: { kind: 'Group' | 'User'; name: string }, role: string): Obj {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
   };
 }
+
+/** The stack's RBAC: Keycloak's groups, as the apiserver's JWT authenticator prefixes them. */
+const OIDC_BINDINGS: Obj[] = [
+  clusterRoleBinding('oidc-k8s-admins', { kind: 'Group', name: 'oidc:k8s-admins' }, 'cluster-admin'),
+  clusterRoleBinding('oidc-k8s-viewers', { kind: 'Group', name: 'oidc:k8s-viewers' }, 'view'),
+];
 
 function node(name: string): Obj {
   return {
@@ -82,14 +88,14 @@ function event(ns: string, pod: string, nodeName: string, type: 'Normal' | 'Warn
   };
 }
 
-export function seedObjects(): Obj[] {
+/** Nodes, namespaces, workloads, Services, ConfigMaps, a Secret and Events, after the given RBAC objects. */
+export function seedObjects(rbac: Obj[] = OIDC_BINDINGS): Obj[] {
   const apps: App[] = [
     { ns: 'team-a', name: 'web', replicas: 2, containers: ['app'], port: 8080 },
     { ns: 'team-b', name: 'api', replicas: 1, containers: ['app', 'proxy'], port: 9090 },
   ];
   const objs: Obj[] = [
-    clusterRoleBinding('oidc-k8s-admins', 'oidc:k8s-admins', 'cluster-admin'),
-    clusterRoleBinding('oidc-k8s-viewers', 'oidc:k8s-viewers', 'view'),
+    ...rbac,
     ...NODES.map(node),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { team: 'a' } } },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b', labels: { team: 'b' } } },
@@ -104,7 +110,7 @@ export function seedObjects(): Obj[] {
   return objs;
 }
 
-function admin(env: Record<string, string>) {
+export function admin(env: Record<string, string>) {
   const tls = { caFile: env.STACK_CA_FILE, certFile: env.STACK_ADMIN_CERT_FILE, keyFile: env.STACK_ADMIN_KEY_FILE };
   return (method: string, path: string, body?: unknown): Promise<HttpResult> => request(`${env.KUBE_APISERVER_URL}${path}`, {
     ...tls, method, headers: body === undefined ? {} : { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
@@ -127,31 +133,40 @@ async function aggregateClusterRoles(call: ReturnType<typeof admin>): Promise<vo
   }
 }
 
+/**
+ * Creates the seed objects (with `rbac` first) as the admin, points the nodes at kwok and waits until kwok
+ * runs every seeded pod. Shared by the stack and npm start's built-in cluster.
+ */
+export async function seedCluster(ctx: StackContext, rbac?: Obj[]): Promise<void> {
+  const env = ctx.env;
+  const call = admin(env);
+  await aggregateClusterRoles(call);
+  for (const o of seedObjects(rbac)) {
+    const res = await call('POST', collectionPath(o), o);
+    if (res.status !== 201 && res.status !== 409) ctx.fail(`creating ${o.kind} ${o.metadata.name}: ${res.status} ${res.text.slice(0, 300)}`);
+  }
+  // A restarted kwok listens on a new port, but nodes it initialised earlier keep the old one.
+  const kwokPort = Number(new URL(env.KWOK_URL!).port);
+  for (const name of NODES) {
+    const res = await call('PATCH', `/api/v1/nodes/${name}/status`, {
+      status: { daemonEndpoints: { kubeletEndpoint: { Port: kwokPort } } },
+    });
+    if (res.status !== 200) ctx.fail(`pointing node ${name} at kwok: ${res.status} ${res.text.slice(0, 200)}`);
+  }
+  ctx.progress('created RBAC, nodes, namespaces, workloads, secret, events; waiting for kwok to run the pods');
+  await ctx.waitFor('every seeded pod Running', async () => {
+    const res = await call('GET', '/api/v1/pods?labelSelector=pod-template-hash%3D7d9f8b6c5d');
+    const pods = (JSON.parse(res.text) as { items: { status?: { phase?: string } }[] }).items;
+    return pods.length === 3 && pods.every((p) => p.status?.phase === 'Running');
+  }, { timeoutMs: 120_000, intervalMs: 500 });
+}
+
 export const seed: Component = {
   name: 'seed',
   dependsOn: ['keycloak', 'kube-apiserver', 'kwok'],
   async up(ctx) {
     const env = ctx.env;
-    const call = admin(env);
-    await aggregateClusterRoles(call);
-    for (const o of seedObjects()) {
-      const res = await call('POST', collectionPath(o), o);
-      if (res.status !== 201 && res.status !== 409) ctx.fail(`creating ${o.kind} ${o.metadata.name}: ${res.status} ${res.text.slice(0, 300)}`);
-    }
-    // A restarted kwok listens on a new port, but nodes it initialised earlier keep the old one.
-    const kwokPort = Number(new URL(env.KWOK_URL!).port);
-    for (const name of NODES) {
-      const res = await call('PATCH', `/api/v1/nodes/${name}/status`, {
-        status: { daemonEndpoints: { kubeletEndpoint: { Port: kwokPort } } },
-      });
-      if (res.status !== 200) ctx.fail(`pointing node ${name} at kwok: ${res.status} ${res.text.slice(0, 200)}`);
-    }
-    ctx.progress('created RBAC, nodes, namespaces, workloads, secret, events; waiting for kwok to run the pods');
-    await ctx.waitFor('every seeded pod Running', async () => {
-      const res = await call('GET', '/api/v1/pods?labelSelector=pod-template-hash%3D7d9f8b6c5d');
-      const pods = (JSON.parse(res.text) as { items: { status?: { phase?: string } }[] }).items;
-      return pods.length === 3 && pods.every((p) => p.status?.phase === 'Running');
-    }, { timeoutMs: 120_000, intervalMs: 500 });
+    await seedCluster(ctx);
     ctx.progress('pods Running; proving that the apiserver accepts an exchanged Keycloak token');
     await ctx.waitFor('alice\'s exchanged token to pass SelfSubjectReview', async () => {
       const user = await passwordGrant(env, 'alice', env.ALICE_PASSWORD!);

@@ -14,6 +14,8 @@ export const devUsersSchema = z.object({
         email: z.string().optional(),
         /** Kubernetes groups the user is impersonated with. */
         groups: z.array(z.string()).default([]),
+        /** ClusterRole bound to this user, by name, on the built-in cluster (none: the user may do nothing there). */
+        clusterRole: z.string().optional(),
       }),
     )
     .min(1),

@@ -1,4 +1,4 @@
-// The slice of oidc-provider 9 (no bundled types) the development identity provider uses.
+// The slice of oidc-provider 8 (no bundled types) the development identity provider uses.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
   interface InteractionDetails {
@@ -18,6 +18,21 @@ declare module 'oidc-provider' {
     new (init: { accountId: string; clientId: string }): GrantInstance;
     find(id: string): Promise<GrantInstance | undefined>;
   }
+  interface CheckContext {
+    oidc: { result?: { login?: unknown } };
+  }
+  class Check {
+    static REQUEST_PROMPT: true;
+    static NO_NEED_TO_PROMPT: false;
+    constructor(reason: string, description: string, error: string, check: (ctx: CheckContext) => boolean | Promise<boolean>);
+  }
+  interface PromptPolicy {
+    checks: Check[] & { add(check: Check, index?: number): void };
+  }
+  export const interactionPolicy: {
+    Check: typeof Check;
+    base(): PromptPolicy[] & { get(name: string): PromptPolicy | undefined };
+  };
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     proxy: boolean;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import express from 'express';
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 import { exportJWK, generateKeyPair } from 'jose';
+import { DevIdpStore } from './idp-store.js';
 import { checkPassword, type DevUser } from './users.js';
 
 export interface DevIdp {
@@ -17,7 +18,7 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 
 function loginPage(uid: string, error?: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>kube-mcp-gateway dev login</title></head>
-<body><main><h1>Development sign-in</h1><p>Users come from gateway/dev/users.yaml.</p>
+<body><main><h1>Development sign-in</h1><p>Users come from test/dev/users.yaml.</p>
 ${error ? `<p role="alert">${escape(error)}</p>` : ''}
 <form method="post" action="/interaction/${escape(uid)}/login">
 <label>Username <input name="username" autocomplete="username" required autofocus></label>
@@ -29,6 +30,7 @@ ${error ? `<p role="alert">${escape(error)}</p>` : ''}
  * The identity provider `npm start` uses in place of Keycloak: oidc-provider (a certified OpenID Provider)
  * on loopback, with the gateway as its one confidential client and users from a file. The gateway talks to it
  * exactly as to Keycloak (discovery, authorization code + PKCE, refresh), so the dev path is the real path.
+ * oidc-provider 8 rather than 9: 9 supports Node 22+ only and says so on every start under Node 20.
  */
 export async function startDevIdp(opts: { port: number; users: DevUser[]; redirectUris: string[] }): Promise<DevIdp> {
   const issuer = `http://127.0.0.1:${opts.port}`;
@@ -38,7 +40,17 @@ export async function startDevIdp(opts: { port: number; users: DevUser[]; redire
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'dev-1', alg: 'RS256', use: 'sig' };
 
+  const store = new DevIdpStore();
+  // Ask who you are on every sign-in, even with a session from the last one: switching between dev users
+  // (signing in as dev-viewer after dev-admin) is what this IdP is for.
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('every_sign_in', 'the development IdP asks on every sign-in', 'login_required', (ctx) =>
+      ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+    ),
+  );
   const provider = new Provider(issuer, {
+    adapter: store.adapterFor,
     clients: [
       {
         client_id: clientId,
@@ -58,7 +70,7 @@ export async function startDevIdp(opts: { port: number; users: DevUser[]; redire
     // The gateway keeps the user logged in by refreshing: always issue a refresh token to it.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(g: string): boolean }) => client.grantTypeAllowed('refresh_token'),
     ttl: { AccessToken: 900, IdToken: 900, RefreshToken: 14 * 24 * 3600, Session: 14 * 24 * 3600, Grant: 14 * 24 * 3600, Interaction: 600 },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    interactions: { policy, url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: async (_ctx: unknown, id: string) => {
       const u = users.get(id);
       if (!u) return undefined;
@@ -72,7 +84,9 @@ export async function startDevIdp(opts: { port: number; users: DevUser[]; redire
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
-    res.setHeader('Content-Security-Policy', "default-src 'none'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'");
+    // script-src: oidc-provider adds the hash of its one inline script (the auto-submitting form that ends the
+    // previous user's session when another dev user signs in) to this directive.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'");
     next();
   });
   app.get('/interaction/:uid', async (req, res, next) => {

@@ -21,6 +21,12 @@ describe('client ID metadata documents', () => {
   ])('treats %s as a metadata document client_id: %s', (id, expected) => {
     expect(isMetadataDocumentClientId(id)).toBe(expected);
   });
+  it('refuses literal NAT64, site-local and IPv4-compatible addresses before connecting', async () => {
+    const fetchDoc = metadataDocumentFetcher({ allowPrivateAddresses: false, timeoutMs: 1000, maxBytes: 5120 });
+    for (const host of ['[64:ff9b::7f00:1]', '[64:ff9b::a9fe:a9fe]', '[fec0::1]', '[::7f00:1]', '[::ffff:7f00:1]']) {
+      await expect(fetchDoc(`https://${host}/client.json`), host).rejects.toMatchObject({ code: 'invalid_client', description: expect.stringMatching(/private address/) });
+    }
+  });
   it('refuses to fetch from a loopback address unless configured', async () => {
     const fetchDoc = metadataDocumentFetcher({ allowPrivateAddresses: false, timeoutMs: 1000, maxBytes: 5120 });
     await expect(fetchDoc('https://127.0.0.1:8443/client.json')).rejects.toMatchObject({ code: 'invalid_client', description: expect.stringMatching(/private address/) });

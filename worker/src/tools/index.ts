@@ -24,6 +24,7 @@ import { resourcesList } from './resources/list.js';
 import { resourcesPatch } from './resources/patch.js';
 import { resourcesScale } from './resources/scale.js';
 import { rolloutRestart } from './rollout/restart.js';
+import { rolloutHistory, rolloutPause, rolloutResume, rolloutUndo } from './rollout/rollouts.js';
 import { rolloutStatus } from './rollout/status.js';
 import { workloadDiagnose } from './workload/diagnose.js';
 
@@ -51,6 +52,10 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   podsPortForward,
   rolloutStatus,
   rolloutRestart,
+  rolloutHistory,
+  rolloutUndo,
+  rolloutPause,
+  rolloutResume,
   workloadDiagnose,
   canI,
   whoami,

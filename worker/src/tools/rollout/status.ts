@@ -47,17 +47,45 @@ export function rolloutState(kind: keyof typeof ROLLOUT_RESOURCES, name: string,
   return { done: true, message: `statefulset rolling update complete ${s.readyReplicas ?? 0} pods at revision ${s.currentRevision}...` };
 }
 
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 export const rolloutStatus = defineTool({
   name: 'rollout_status',
   title: 'Rollout: Status',
-  description: 'Whether a Deployment, StatefulSet or DaemonSet has finished rolling out, with the same message kubectl rollout status prints (checked once, no waiting).',
-  input: z.object({ cluster: clusterArg, kind: rolloutKindArg, name: nameArg, namespace: namespaceArg }),
-  output: z.object({ done: z.boolean(), message: z.string() }),
+  description:
+    'Whether a Deployment, StatefulSet or DaemonSet has finished rolling out, with the message kubectl rollout status prints. wait (seconds, at most 120) keeps checking until it is done or the time is up; 0 (default) checks once.',
+  input: z.object({
+    cluster: clusterArg,
+    kind: rolloutKindArg,
+    name: nameArg,
+    namespace: namespaceArg,
+    wait: z.number().int().min(0).max(120).default(0).describe('Seconds to wait for the rollout to finish (0-120, default 0 = check once). A stuck rollout (progress deadline exceeded) returns at once.'),
+  }),
+  output: z.object({ done: z.boolean(), message: z.string(), waitedSeconds: z.number().int() }),
   annotations: READ,
   kinds: (a) => [a.kind],
   async run(a, ctx) {
-    const w = await ctx.clients().rest.get<Workload>(resourcePath(ROLLOUT_RESOURCES[a.kind], a.namespace ?? 'default', a.name), { signal: ctx.signal });
-    const state = rolloutState(a.kind, a.name, w);
-    return { text: state.message, structured: state };
+    const path = resourcePath(ROLLOUT_RESOURCES[a.kind], a.namespace ?? 'default', a.name);
+    const started = Date.now();
+    const deadline = started + a.wait * 1000;
+    for (;;) {
+      const w = await ctx.clients().rest.get<Workload>(path, { signal: ctx.signal });
+      const state = rolloutState(a.kind, a.name, w);
+      const stuck = state.message.includes('exceeded its progress deadline');
+      if (state.done || stuck || Date.now() + 2000 > deadline || ctx.signal.aborted) {
+        const waitedSeconds = Math.round((Date.now() - started) / 1000);
+        const note = a.wait && !state.done && !stuck ? ` (still not done after waiting ${waitedSeconds}s)` : '';
+        return { text: state.message + note, structured: { ...state, waitedSeconds } };
+      }
+      await sleep(2000, ctx.signal);
+    }
   },
 });

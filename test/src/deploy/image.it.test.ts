@@ -61,8 +61,12 @@ beforeAll(async () => {
   cpSync(path.join(repoRoot, 'package.json'), path.join(app, 'package.json'));
   for (const ws of ['shared', 'worker', 'gateway']) {
     cpSync(path.join(repoRoot, ws, 'package.json'), path.join(app, ws, 'package.json'));
-    // As the build stage leaves it: no source maps or build info.
-    cpSync(path.join(repoRoot, ws, 'dist'), path.join(app, ws, 'dist'), { recursive: true, filter: (f) => !/\.(map|tsbuildinfo)$/.test(f) });
+    // As the build stage leaves it: what the current build emitted (a local dist may also hold stale files
+    // of sources since removed or excluded, which a clean image build never has), without maps or build info.
+    for (const js of emitted(ws)) {
+      mkdirSync(path.dirname(path.join(app, ws, 'dist', js)), { recursive: true });
+      cpSync(path.join(repoRoot, ws, 'dist', js), path.join(app, ws, 'dist', js));
+    }
   }
   const { stdout } = await run('du', ['-sk', app]);
   const kib = Number(stdout.split(/\s/)[0]);
@@ -70,6 +74,17 @@ beforeAll(async () => {
   // Printed, not asserted: what the image adds on top of the Node base image.
   console.log(`image runtime tree: ${(kib / 1024).toFixed(1)} MiB (node_modules ${(modules / 1024).toFixed(1)} MiB, dist ${((kib - modules) / 1024).toFixed(1)} MiB)`);
 }, 900_000);
+
+/** The sources of a workspace's last build, from its build info (paths relative to src). */
+function builtSources(ws: string): string[] {
+  const info = JSON.parse(readFileSync(path.join(repoRoot, ws, 'dist', '.tsbuildinfo'), 'utf8')) as { fileNames: string[] };
+  return info.fileNames.filter((f) => f.startsWith('../src/')).map((f) => f.slice('../src/'.length));
+}
+
+/** The .js files the last build emitted for a workspace (declarations only for .d.ts sources). */
+function emitted(ws: string): string[] {
+  return builtSources(ws).filter((f) => !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '.js'));
+}
 
 /** Every file under dir, relative to it. */
 function filesUnder(dir: string): string[] {
@@ -94,16 +109,15 @@ describe('the image runtime tree', () => {
     for (const unused of ['@modelcontextprotocol/sdk', 'supertest', '@modelcontextprotocol/client']) expect(existsSync(path.join(app, 'node_modules', unused)), unused).toBe(false);
   });
 
-  it('ships no test, test helper or declaration of one in any dist', () => {
+  it('builds no test, test helper or development launcher into dist, so none reaches the image', () => {
     for (const ws of ['shared', 'worker', 'gateway']) {
-      const files = filesUnder(path.join(repoRoot, ws, 'dist'));
-      expect(files.length, `${ws}/dist is built`).toBeGreaterThan(0);
-      const testOnly = files.filter((f) => /\.test\.|(^|\/)testing(\.|\/)/.test(f));
-      expect(testOnly, `${ws}/dist`).toEqual([]);
+      const sources = builtSources(ws);
+      expect(sources.length, `${ws} is built`).toBeGreaterThan(0);
+      expect(sources.filter((f) => /\.test\.ts$|(^|\/)testing(\.ts$|\/)|^dev\//.test(f)), `${ws} build`).toEqual([]);
     }
-    // A module of the build may not import test-only code either (it would fail to load in the image).
+    // Nothing in the runtime tree imports test-only packages either (it would fail to load in the image).
     for (const f of filesUnder(path.join(app, 'gateway', 'dist')).filter((f) => f.endsWith('.js'))) {
-      expect(readFileSync(path.join(app, 'gateway', 'dist', f), 'utf8'), f).not.toMatch(/from ['"](supertest|vitest)['"]/);
+      expect(readFileSync(path.join(app, 'gateway', 'dist', f), 'utf8'), f).not.toMatch(/from ['"](supertest|vitest|oidc-provider)['"]/);
     }
   });
 

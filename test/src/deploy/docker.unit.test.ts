@@ -82,7 +82,7 @@ describe('Dockerfile', () => {
   });
 
   it('keeps tests, test helpers and the development launcher out of the build context', () => {
-    for (const p of ['gateway/src/oauth/testing.ts', 'worker/src/testing/harness.ts', 'gateway/src/app.test.ts', 'gateway/tsconfig.test.json', 'gateway/src/dev/idp.ts']) expect(ignored(p), p).toBe(true);
+    for (const p of ['gateway/src/oauth/testing.ts', 'worker/src/testing/harness.ts', 'gateway/src/app.test.ts', 'gateway/tsconfig.test.json', 'test/src/dev/start.ts', '.dev/state.json']) expect(ignored(p), p).toBe(true);
     for (const p of ['gateway/src/app.ts', 'worker/src/main.ts', 'gateway/tsconfig.json']) expect(ignored(p), p).toBe(false);
   });
 

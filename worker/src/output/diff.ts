@@ -14,8 +14,10 @@ export function lineDiff(before: string, after: string, context = 2): string {
   let i = 0;
   let j = 0;
   while (i < n && j < m) {
-    if (a[i] === b[j]) ops.push({ t: ' ', line: a[i++]! }), j++;
-    else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) ops.push({ t: '-', line: a[i++]! });
+    if (a[i] === b[j]) {
+      ops.push({ t: ' ', line: a[i++]! });
+      j++;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) ops.push({ t: '-', line: a[i++]! });
     else ops.push({ t: '+', line: b[j++]! });
   }
   while (i < n) ops.push({ t: '-', line: a[i++]! });

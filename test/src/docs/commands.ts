@@ -22,8 +22,10 @@ const NO_DOCKER = 'needs a Docker engine, which the test machines do not have';
 export const COMMANDS: CommandEntry[] = [
   // CI runs the README's test command on a fresh machine.
   { command: 'npm ci && npm test', ranBy: { file: '.ci/run', contains: 'npm test' } },
-  // `npm start` is `tsc -b && node gateway/dist/dev/start.js`; the suite starts that script and signs in.
-  { command: 'npm ci && npm start', ranBy: { file: 'test/src/gateway-mcp/dev-start.it.test.ts', contains: "'dev', 'start.js'" } },
+  // The first-contact suite runs `npm start` in a clean clone (node_modules as `npm ci` left them) and signs in.
+  { command: 'npm ci && npm start', ranBy: { file: 'test/src/gateway-mcp/dev-start.it.test.ts', contains: "spawn('npm', ['start']" } },
+  { command: 'npm ci', ranBy: { file: '.ci/run', contains: '\nnpm ci --no-audit --no-fund\n' } },
+  { command: 'npm start', ranBy: { file: 'test/src/gateway-mcp/dev-start.it.test.ts', contains: "spawn('npm', ['start']" } },
   {
     command: 'docker compose up -d --build',
     notRunnable: `${NO_DOCKER}; test/src/deploy/compose.unit.test.ts checks compose.yaml and validates its configs against the schemas`,

@@ -1,0 +1,33 @@
+// "Nothing leaked", the half of every attack's assertion after the refusal: no secret value and no stack trace
+// in what the attacker got back, and no secret value, token or code in the gateway's log lines.
+import { expect } from 'vitest';
+import { STACK_TRACE } from './send.js';
+
+export interface LeakCheck {
+  /** What the attacker saw: response bodies, header values, tool output. */
+  answers: string[];
+  /** The gateway's captured log lines. */
+  logs: string[];
+  /** Secret values (plain; their base64 forms are checked too). */
+  secrets: string[];
+  /** Tokens, codes, session ids that must not appear in a log line. */
+  credentials?: string[];
+}
+
+function forms(secret: string): string[] {
+  return [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')];
+}
+
+export function expectNothingLeaked(c: LeakCheck): void {
+  const answers = c.answers.join('\n');
+  const logs = c.logs.join('\n');
+  for (const s of c.secrets.flatMap(forms)) {
+    expect(answers.includes(s), 'a secret value reached the attacker').toBe(false);
+    expect(logs.includes(s), 'a secret value reached the gateway log').toBe(false);
+  }
+  expect(STACK_TRACE.test(answers), `a stack trace reached the attacker: ${answers.match(STACK_TRACE)?.[0]}`).toBe(false);
+  for (const t of c.credentials ?? []) {
+    if (t.length < 8) continue;
+    expect(logs.includes(t), `a credential (${t.slice(0, 6)}…) reached the gateway log`).toBe(false);
+  }
+}

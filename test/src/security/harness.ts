@@ -3,7 +3,8 @@
 // into them. Orgs: `gw` (the OAuth facade, open registration, client ID metadata documents with private
 // addresses blocked), `locked` (registration by initial access token only), `listed` (allow-listed redirect
 // hosts, documents from private addresses allowed so the suite can serve them), `rs` (resource server: Keycloak
-// tokens; read tools need openid, write tools mcp:tools:write, which Keycloak tokens here do not carry).
+// tokens; read tools need openid, write tools mcp:tools:write, which Keycloak tokens here do not carry), `rsw`
+// (resource server, read and write tools with any Keycloak login: the cluster's RBAC decides).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +32,7 @@ export interface SecurityGateway {
 export interface SecurityGatewayOptions {
   /** MCP URLs of the workers of cluster `stack` (default: the stack's). */
   workers?: string[];
-  /** A second cluster `prod` of org `gw` (cluster confusion). */
+  /** A second cluster `prod` of orgs gw, rs and rsw (cluster confusion). */
   prodWorkers?: string[];
   accessTokenTtlSeconds?: number;
 }
@@ -99,8 +100,17 @@ export async function startSecurityGateway(env: StackEnv, opts: SecurityGatewayO
         mode: 'resource-server',
         resourceServer: { issuer: env.KEYCLOAK_ISSUER, audience: [env.GATEWAY_CLIENT_ID], caFile: env.STACK_CA_FILE },
         exchange,
-        clusters: [cluster('stack', workers, true)],
+        clusters,
         policy: { readScope: 'openid', writeScope: 'mcp:tools:write' },
+        rateLimits: limits,
+      },
+      {
+        name: 'rsw',
+        mode: 'resource-server',
+        resourceServer: { issuer: env.KEYCLOAK_ISSUER, audience: [env.GATEWAY_CLIENT_ID], caFile: env.STACK_CA_FILE },
+        exchange,
+        clusters,
+        policy: { readScope: 'openid', writeScope: 'openid' },
         rateLimits: limits,
       },
     ],

@@ -31,3 +31,38 @@ export function expectNothingLeaked(c: LeakCheck): void {
     expect(logs.includes(t), `a credential (${t.slice(0, 6)}…) reached the gateway log`).toBe(false);
   }
 }
+
+/**
+ * Per-attack leak checks against one gateway: `mark()` before each attack (beforeEach), then `check()` looks only
+ * at the log lines and answers since the mark, so one leak fails the attack that caused it and no other.
+ */
+export class LeakWatch {
+  private logMark = 0;
+  private answerMark = 0;
+  readonly answers: string[] = [];
+
+  constructor(
+    private readonly logs: string[],
+    private readonly secrets: () => string[],
+    private readonly baseCredentials: () => string[],
+  ) {}
+
+  mark(): void {
+    this.logMark = this.logs.length;
+    this.answerMark = this.answers.length;
+  }
+
+  /** Remembers what the attacker got back. */
+  saw(text: string): void {
+    this.answers.push(text);
+  }
+
+  check(extra: { answers?: string[]; credentials?: string[] } = {}): void {
+    expectNothingLeaked({
+      answers: [...this.answers.slice(this.answerMark), ...(extra.answers ?? [])],
+      logs: this.logs.slice(this.logMark),
+      secrets: this.secrets(),
+      credentials: [...this.baseCredentials(), ...(extra.credentials ?? [])],
+    });
+  }
+}

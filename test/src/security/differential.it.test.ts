@@ -1,14 +1,14 @@
 // Parser differential through the real stack: an in-process gateway (OAuth facade, the stack's Redis and
-// Keycloak) in front of the stack's workers and kube-apiserver. Alice signs in with only mcp:tools:read; each
+// Keycloak) in front of a worker process and the stack's kube-apiserver. Alice signs in with only mcp:tools:read; each
 // dressing carries a real pods_delete (dryRun false) of a pod created for that row. For every row the request is
 // refused or decided on consistently (the gateway refuses pods_delete to this token), and the pod still exists.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { launchBrowser } from '../support/browser-login.js';
-import { adminRest, ensure, ensureNamespace, nodeNames, podManifest } from '../worker/helpers.js';
+import { adminRest, ensure, ensureNamespace, nodeNames, podManifest, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
-import { callText, dressings, type Target } from './dressings.js';
+import { callText, dressings } from './dressings.js';
 import { startSecurityGateway, type SecurityGateway } from './harness.js';
 import { signIn } from './login.js';
 import { rawRequest, refused, rpcMessages } from './send.js';
@@ -16,6 +16,7 @@ import { rawRequest, refused, rpcMessages } from './send.js';
 const NS = 'kmg-security-diff';
 let env: StackEnv;
 let gw: SecurityGateway;
+let worker: WorkerProcess;
 let browser: Browser;
 let admin: KubeRest;
 let node: string;
@@ -27,7 +28,9 @@ beforeAll(async () => {
   admin = adminRest(env);
   await ensureNamespace(admin, NS);
   node = (await nodeNames(admin))[0]!;
-  gw = await startSecurityGateway(env);
+  // A worker of this checkout's build (the stack's may run an older main).
+  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  gw = await startSecurityGateway(env, { workers: [worker.url] });
   browser = await launchBrowser();
   const alice = { username: 'alice', password: env.ALICE_PASSWORD };
   tokens.read = (await signIn(browser, gw.issuer('gw'), alice, 'mcp:tools:read')).access_token;
@@ -37,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gw?.close();
+  await worker?.stop();
 });
 
 async function createPod(name: string): Promise<void> {
@@ -53,10 +57,11 @@ async function podIntact(name: string): Promise<boolean> {
 const send = (token: string, h: Record<string, string | string[]>, body: Buffer | string) => rawRequest(gw.mcpUrl('gw'), { headers: { ...h, authorization: `Bearer ${token}` }, body, timeoutMs: 60_000 });
 
 describe('the setup can tell a refusal from an execution', () => {
-  it("alice's read-only token lists pods", async () => {
+  it("alice's read-only token reads a pod", async () => {
     await createPod('diff-control');
-    const res = await send(tokens.read, headers, callText({ tool: 'pods_list', namespace: NS, pod: 'diff-control' }));
+    const res = await send(tokens.read, headers, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'pods_get', arguments: { namespace: NS, name: 'diff-control' } } }));
     expect(res.status, res.text).toBe(200);
+    expect(refused(res), res.text).toBe(false);
     expect(res.text).toContain('diff-control');
   });
 

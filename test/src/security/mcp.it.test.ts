@@ -1,6 +1,6 @@
-// Attacks on the MCP path of an in-process gateway (resource-server orgs: Keycloak tokens for alice and bob) in
-// front of a worker of this suite's own that serves two clusters, `stack` and `prod`, with a tap recording what
-// the worker receives: session fixation and hijack, Origin/Host, header smuggling (impersonation headers,
+// Attacks on the MCP path of in-process gateways (resource-server orgs: Keycloak tokens for alice and bob) in
+// front of workers of this suite's own: one serving cluster `stack` behind a tap recording what it receives, and
+// one pool serving two clusters, `stack` and `prod`, for cluster confusion: session fixation and hijack, Origin/Host, header smuggling (impersonation headers,
 // duplicate Authorization, Transfer-Encoding tricks, Content-Encoding), cluster confusion. Each attack asserts the
 // refusal and that nothing leaked (no token or session id in the gateway's log lines, no stack trace).
 import net from 'node:net';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { userToken } from '../support/keycloak-tokens.js';
-import type { WorkerProcess } from '../worker/helpers.js';
+import { startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
 import { tapWorker, type Tap } from '../gateway-mcp/harness.js';
 import { startSecurityGateway, type SecurityGateway } from './harness.js';
 import { LeakWatch } from './leaks.js';
@@ -17,10 +17,14 @@ import { twoClusterWorker } from './workers.js';
 
 let env: StackEnv;
 let worker: WorkerProcess;
+let twoClusters: WorkerProcess;
 let tap: Tap;
 let gw: SecurityGateway;
+/** Clusters stack and prod of every org, both served by the two-cluster worker. */
+let pool: SecurityGateway;
 const tokens = { alice: '', bob: '' };
 let watch: LeakWatch;
+let poolWatch: LeakWatch;
 /** Session ids opened by the running attack. */
 let sessions: string[] = [];
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
@@ -29,23 +33,29 @@ const call = (name: string, args: Record<string, unknown> = {}) => JSON.stringif
 
 beforeAll(async () => {
   env = loadStackEnv();
-  worker = await twoClusterWorker(env);
+  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  twoClusters = await twoClusterWorker(env);
   tap = await tapWorker(worker.url);
-  gw = await startSecurityGateway(env, { workers: [tap.url], prodWorkers: [worker.url] });
+  gw = await startSecurityGateway(env, { workers: [tap.url] });
+  pool = await startSecurityGateway(env, { workers: [twoClusters.url], prodWorkers: [twoClusters.url] });
   tokens.alice = (await userToken(env, 'alice')).access_token;
   tokens.bob = (await userToken(env, 'bob')).access_token;
   watch = new LeakWatch(gw.logs, () => [env.SEED_SECRET_VALUE, env.GATEWAY_CLIENT_SECRET], () => [tokens.alice, tokens.bob, ...sessions]);
+  poolWatch = new LeakWatch(pool.logs, () => [env.SEED_SECRET_VALUE, env.GATEWAY_CLIENT_SECRET], () => [tokens.alice, tokens.bob]);
 });
 
 beforeEach(() => {
   sessions = [];
   watch?.mark();
+  poolWatch?.mark();
 });
 
 afterAll(async () => {
   await gw?.close();
+  await pool?.close();
   await tap?.close();
   await worker?.stop();
+  await twoClusters?.stop();
 });
 
 async function post(body: string | Buffer, headers: Record<string, string | string[]>, url = gw.mcpUrl('rs')): Promise<RawResponse> {
@@ -62,7 +72,10 @@ async function openSession(token: string, org = 'rs'): Promise<string> {
   return sid;
 }
 
-const nothingLeaked = () => watch.check();
+const nothingLeaked = () => {
+  watch.check();
+  poolWatch.check();
+};
 const textOf = (r: RawResponse) => rpcMessages(r).map((m) => JSON.stringify(m.result ?? m.error ?? '')).join('\n');
 
 /** Headers of the MCP requests the worker received while `fn` ran. */
@@ -250,13 +263,13 @@ describe('header smuggling toward the worker and the apiserver', () => {
 
 describe('cluster confusion (one worker pool serving clusters stack and prod)', () => {
   it('the control: alice lists pods on the cluster she addresses', async () => {
-    const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'stack' }), { authorization: `Bearer ${tokens.alice}` });
+    const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'stack' }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rs'));
     expect(res.status).toBe(200);
     expect(textOf(res)).toContain('web-');
   });
 
   it('refuses arguments.cluster naming prod on the MCP URL of cluster stack', async () => {
-    const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'prod' }), { authorization: `Bearer ${tokens.alice}` });
+    const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'prod' }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rs'));
     const msgs = rpcMessages(res);
     const refusedCall = res.status >= 400 || msgs.every((m) => m.error !== undefined || (m.result as { isError?: boolean }).isError === true);
     expect(refusedCall, res.text.slice(0, 300)).toBe(true);
@@ -265,7 +278,7 @@ describe('cluster confusion (one worker pool serving clusters stack and prod)', 
   });
 
   it('refuses arguments.cluster naming stack on the MCP URL of cluster prod', async () => {
-    const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'stack' }), { authorization: `Bearer ${tokens.alice}` }, `${gw.mcpUrl('rs')}/clusters/prod`);
+    const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'stack' }), { authorization: `Bearer ${tokens.alice}` }, `${pool.mcpUrl('rs')}/clusters/prod`);
     const msgs = rpcMessages(res);
     const refusedCall = res.status >= 400 || msgs.every((m) => m.error !== undefined || (m.result as { isError?: boolean }).isError === true);
     expect(refusedCall, res.text.slice(0, 300)).toBe(true);
@@ -274,13 +287,13 @@ describe('cluster confusion (one worker pool serving clusters stack and prod)', 
   });
 
   it('refuses a destructive call aimed at prod through cluster stack (dry run: nothing would run anyway)', async () => {
-    const res = await post(call('pods_delete', { namespace: 'team-a', name: 'web-7d9f8b6c5d-x2k4p', cluster: 'prod', dryRun: true }), { authorization: `Bearer ${tokens.alice}` }, gw.mcpUrl('rsw'));
+    const res = await post(call('pods_delete', { namespace: 'team-a', name: 'web-7d9f8b6c5d-x2k4p', cluster: 'prod', dryRun: true }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rsw'));
     expect(textOf(res)).not.toContain('would be deleted');
     nothingLeaked();
   });
 
   it('does not reach another cluster through an encoded path (/clusters/stack%2f..%2fprod)', async () => {
-    const res = await post(call('whoami'), { authorization: `Bearer ${tokens.alice}` }, `${gw.mcpUrl('rs')}/clusters/stack%2f..%2fprod`);
+    const res = await post(call('whoami'), { authorization: `Bearer ${tokens.alice}` }, `${pool.mcpUrl('rs')}/clusters/stack%2f..%2fprod`);
     expect(res.status).toBe(404);
     nothingLeaked();
   });

@@ -58,7 +58,10 @@ async function mcpStatus(token: string, org = 'gw', init: RequestInit = {}): Pro
 
 async function redeem(c: PendingCode, over: Record<string, string | undefined> = {}) {
   const form: Record<string, string> = { grant_type: 'authorization_code', client_id: c.clientId, code: c.code, code_verifier: c.verifier, redirect_uri: c.redirectUri };
-  for (const [k, v] of Object.entries(over)) v === undefined ? delete form[k] : (form[k] = v);
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) delete form[k];
+    else form[k] = v;
+  }
   const r = await tokenRequest(c.issuer, form);
   answers.push(JSON.stringify(r.body));
   return r;

@@ -1,0 +1,266 @@
+// Secret exfiltration through every worker tool that can return object content, as alice (cluster-admin) through
+// an in-process gateway (org rsw: read and write tools allowed, the cluster's RBAC decides) and a worker process of
+// this suite's own: get/list/describe in every format and alias, JSON patch copy/move/test from /data, merge and
+// strategic patches, apply, pods, logs, events, Helm releases (values, NOTES, manifest, a gzip bomb). Alice may read
+// every Secret; the worker promises to mask their values on every output path, errors included.
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { KubeRest } from '@kmg/worker/k8s/rest';
+import { loadStackEnv, type StackEnv } from '../stack/env.js';
+import { userToken } from '../support/keycloak-tokens.js';
+import { adminRest, ensure, ensureNamespace, nodeNames, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
+import { startSecurityGateway, type SecurityGateway } from './harness.js';
+import { LeakWatch } from './leaks.js';
+import { rawRequest, rpcMessages } from './send.js';
+
+const NS = 'kmg-security-exfil';
+let env: StackEnv;
+let admin: KubeRest;
+let worker: WorkerProcess;
+let gw: SecurityGateway;
+let token: string;
+let watch: LeakWatch;
+/** Every Secret value the attacks go after (the seed's, and this suite's own). */
+const secrets: string[] = [];
+const own = { password: `pw-${randomBytes(9).toString('hex')}`, notes: `nt-${randomBytes(9).toString('hex')}`, listed: `ls-${randomBytes(9).toString('hex')}`, manifest: `mf-${randomBytes(9).toString('hex')}` };
+
+function helmSecret(name: string, release: Buffer): unknown {
+  // Helm stores base64(gzip(JSON)) in data.release; the apiserver adds its own base64 layer.
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'helm.sh/release.v1',
+    metadata: { name: `sh.helm.release.v1.${name}.v1`, namespace: NS, labels: { owner: 'helm', name, version: '1', status: 'deployed' } },
+    data: { release: Buffer.from(release.toString('base64')).toString('base64') },
+  };
+}
+
+beforeAll(async () => {
+  env = loadStackEnv();
+  admin = adminRest(env);
+  const seeded = await admin.get<{ data: Record<string, string> }>('/api/v1/namespaces/team-a/secrets/web-credentials');
+  // Values long enough not to occur by chance in names (the seed's username "web" is in every object name).
+  secrets.push(...Object.values(seeded.data).map((v) => Buffer.from(v, 'base64').toString('utf8')).filter((v) => v.length >= 8), ...Object.values(own));
+  await ensureNamespace(admin, NS);
+  await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: NS }, stringData: { password: own.password } });
+  const node = (await nodeNames(admin))[0]!;
+  await ensure(admin, `/api/v1/namespaces/${NS}/pods`, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'uses-db', namespace: NS },
+    spec: { nodeName: node, containers: [{ name: 'app', image: 'registry.invalid/app:1', env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }] },
+  });
+  const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-creds\ntype: Opaque\ndata:\n  password: ${Buffer.from(own.manifest).toString('base64')}\nstringData:\n  token: ${own.manifest}\n`;
+  const release = {
+    name: 'app', namespace: NS, version: 1,
+    info: { status: 'deployed', notes: `Log in with password ${own.notes} (and ${own.password})` },
+    chart: { metadata: { name: 'app', version: '1.0.0' }, values: { auth: { password: own.password } } },
+    config: { auth: { passwords: [own.listed, own.listed + '2'], apiKeys: [{ key: own.listed }] }, db: { password: own.password } },
+    manifest,
+  };
+  await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, helmSecret('app', gzipSync(Buffer.from(JSON.stringify(release)))));
+  // ~250 KiB that inflates to 256 MiB of digits: far past any sane release size, hurts a worker without a cap.
+  const bomb = gzipSync(Buffer.alloc(256 * 1024 * 1024, 0x30), { level: 9 });
+  await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, helmSecret('bomb', bomb));
+  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  gw = await startSecurityGateway(env, { workers: [worker.url] });
+  token = (await userToken(env, 'alice')).access_token;
+  watch = new LeakWatch(gw.logs, () => secrets, () => [token]);
+}, 180_000);
+
+afterAll(async () => {
+  await gw?.close();
+  await worker?.stop();
+});
+
+beforeEach(() => watch?.mark());
+
+/** Calls a tool as alice; returns everything the attacker sees (status, text of every message). */
+async function tool(name: string, args: Record<string, unknown>) {
+  const res = await rawRequest(gw.mcpUrl('rsw'), {
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+    timeoutMs: 60_000,
+  });
+  watch.saw(res.text);
+  const msgs = rpcMessages(res);
+  const result = msgs[0]?.result as { isError?: boolean; content?: Array<{ text?: string }> } | undefined;
+  return { status: res.status, text: res.text, isError: result?.isError === true || msgs[0]?.error !== undefined, output: (result?.content ?? []).map((c) => c.text ?? '').join('\n') };
+}
+
+const SECRET = { kind: 'Secret', apiVersion: 'v1', namespace: 'team-a', name: 'web-credentials' };
+
+describe('reading Secrets', () => {
+  for (const format of ['summary', 'normal', 'full'] as const) {
+    it(`resources_get of a Secret (format ${format}) shows no value`, async () => {
+      const r = await tool('resources_get', { ...SECRET, format });
+      expect(r.status).toBe(200);
+      expect(r.isError, r.output).toBe(false);
+      expect(r.output).toContain('web-credentials');
+      watch.check();
+    });
+  }
+
+  it('resources_get through the kind aliases "secrets" and "secret" shows no value', async () => {
+    for (const kind of ['secrets', 'secret']) {
+      const r = await tool('resources_get', { ...SECRET, kind, format: 'full' });
+      expect(r.output).toContain('web-credentials');
+    }
+    watch.check();
+  });
+
+  it('resources_list of Secrets in every namespace (format full) shows no value', async () => {
+    const r = await tool('resources_list', { kind: 'Secret', apiVersion: 'v1', format: 'full', limit: 500 });
+    expect(r.output).toContain('web-credentials');
+    watch.check();
+  });
+
+  it('resources_describe of a Secret shows no value', async () => {
+    const r = await tool('resources_describe', SECRET);
+    expect(r.output).toContain('web-credentials');
+    watch.check();
+  });
+});
+
+describe('JSON patches that read from /data', () => {
+  const patchOf = (ops: unknown[], as: 'array' | 'string' = 'array') => tool('resources_patch', { ...SECRET, type: 'json', patch: as === 'string' ? JSON.stringify(ops) : ops, dryRun: true });
+
+  it('refuses a copy from /data/password into an annotation (dry run)', async () => {
+    const r = await patchOf([{ op: 'copy', from: '/data/password', path: '/metadata/annotations/leak' }]);
+    expect(r.isError).toBe(true);
+    watch.check();
+  });
+
+  it('refuses a move from /data/password into a label, whose rejection would echo the value', async () => {
+    const r = await patchOf([{ op: 'move', from: '/data/password', path: '/metadata/labels/leak' }]);
+    expect(r.isError).toBe(true);
+    watch.check();
+  });
+
+  it('refuses a copy from /data/password into a label', async () => {
+    const r = await patchOf([{ op: 'copy', from: '/data/password', path: '/metadata/labels/leak' }]);
+    expect(r.isError).toBe(true);
+    watch.check();
+  });
+
+  it('refuses the same copy sent as JSON text instead of an array', async () => {
+    const r = await patchOf([{ op: 'copy', from: '/data/password', path: '/metadata/annotations/leak' }], 'string');
+    expect(r.isError).toBe(true);
+    watch.check();
+  });
+
+  it('refuses a copy from a path that walks back into /data (/data/../data/password)', async () => {
+    const r = await patchOf([{ op: 'copy', from: '/data/../data/password', path: '/metadata/annotations/leak' }]);
+    expect(r.isError).toBe(true);
+    watch.check();
+  });
+
+  it('gives no guessing oracle through the test op (right and wrong guesses look the same)', async () => {
+    const right = await patchOf([{ op: 'test', path: '/data/password', value: Buffer.from(env.SEED_SECRET_VALUE).toString('base64') }]);
+    const wrong = await patchOf([{ op: 'test', path: '/data/password', value: Buffer.from('not-the-password').toString('base64') }]);
+    expect(right.isError).toBe(true);
+    expect(wrong.isError).toBe(true);
+    expect(right.output).toBe(wrong.output);
+    watch.check();
+  });
+});
+
+describe('writes that answer with the object', () => {
+  it('a merge patch of a Secret (dry run) answers without the values', async () => {
+    const r = await tool('resources_patch', { ...SECRET, type: 'merge', patch: { metadata: { annotations: { touched: 'yes' } } }, dryRun: true });
+    expect(r.isError, r.output).toBe(false);
+    expect(r.output).toContain('touched');
+    watch.check();
+  });
+
+  it('a strategic merge patch of a Secret (dry run) answers without the values', async () => {
+    const r = await tool('resources_patch', { ...SECRET, type: 'strategic', patch: { metadata: { labels: { touched: 'yes' } } }, dryRun: true });
+    expect(r.isError, r.output).toBe(false);
+    watch.check();
+  });
+
+  it('applying the Secret with a new annotation (dry run) answers without the values', async () => {
+    const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-credentials\n  namespace: team-a\n  annotations:\n    touched: "yes"\n`;
+    const r = await tool('resources_create_or_update', { manifest, dryRun: true });
+    expect(r.isError, r.output).toBe(false);
+    watch.check();
+  });
+
+  it('applying a new Secret with stringData (dry run) does not echo the value back', async () => {
+    const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: echo-me\n  namespace: ${NS}\nstringData:\n  password: ${own.password}\n`;
+    const r = await tool('resources_create_or_update', { manifest, dryRun: true });
+    expect(r.isError, r.output).toBe(false);
+    watch.check();
+  });
+
+  it('an apply the apiserver rejects does not echo a Secret value in the error', async () => {
+    const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-credentials\n  namespace: team-a\n  labels:\n    leak: "${own.password}!!"\nstringData:\n  password: ${own.password}\n`;
+    const r = await tool('resources_create_or_update', { manifest, dryRun: true });
+    expect(r.isError).toBe(true);
+    watch.check();
+  });
+});
+
+describe('tools around Secrets', () => {
+  it('pods_get and resources_describe of a pod using a Secret show the reference, not the value', async () => {
+    const g = await tool('pods_get', { name: 'uses-db', namespace: NS, format: 'full' });
+    expect(g.output).toContain('secretKeyRef');
+    const d = await tool('resources_describe', { kind: 'Pod', name: 'uses-db', namespace: NS });
+    expect(d.output).toContain('uses-db');
+    watch.check();
+  });
+
+  it('pods_log of that pod shows no Secret value', async () => {
+    const r = await tool('pods_log', { name: 'uses-db', namespace: NS });
+    expect(r.status).toBe(200);
+    watch.check();
+  });
+
+  it('events_list across namespaces shows no Secret value', async () => {
+    const r = await tool('events_list', {});
+    expect(r.status).toBe(200);
+    watch.check();
+  });
+});
+
+describe('Helm releases', () => {
+  it('helm_release_get masks values under sensitive keys, arrays included', async () => {
+    const r = await tool('helm_release_get', { name: 'app', namespace: NS, show: ['values', 'chartValues'] });
+    expect(r.isError, r.output).toBe(false);
+    expect(r.output).toContain('passwords');
+    watch.check();
+  });
+
+  it('helm_release_get masks Secret values that the NOTES repeat', async () => {
+    const r = await tool('helm_release_get', { name: 'app', namespace: NS, show: ['notes'] });
+    expect(r.isError, r.output).toBe(false);
+    expect(r.output).toContain('Log in with password');
+    watch.check();
+  });
+
+  it("helm_release_get masks the manifest's Secret data and stringData", async () => {
+    const r = await tool('helm_release_get', { name: 'app', namespace: NS, show: ['manifest'] });
+    expect(r.isError, r.output).toBe(false);
+    expect(r.output).toContain('app-creds');
+    watch.check();
+  });
+
+  it('helm_releases_list shows no Secret value', async () => {
+    const r = await tool('helm_releases_list', { namespace: NS });
+    expect(r.output).toContain('app');
+    watch.check();
+  });
+
+  it('resources_get of the Helm release Secret itself shows no value', async () => {
+    const r = await tool('resources_get', { kind: 'Secret', apiVersion: 'v1', namespace: NS, name: 'sh.helm.release.v1.app.v1', format: 'full' });
+    expect(r.output).toContain('sh.helm.release.v1.app.v1');
+    expect(r.output).not.toContain(own.notes);
+    watch.check();
+  });
+
+  it('refuses a gzip bomb in a release Secret, and the worker stays healthy', async () => {
+    const r = await tool('helm_release_get', { name: 'bomb', namespace: NS, show: ['values'] });
+    expect(r.isError).toBe(true);
+    expect((await fetch(new URL('/healthz', worker.url))).ok).toBe(true);
+    const after = await tool('whoami', {});
+    expect(after.output).toContain('oidc:alice');
+    watch.check();
+  });
+});

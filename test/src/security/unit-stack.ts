@@ -1,0 +1,104 @@
+// The unit-level chain the differential and fuzz suites drive: the real gateway app (OAuth facade, fake IdP,
+// in-memory store) → the real worker HTTP server (its SDK parses every body) → a fake apiserver that records
+// what the worker executed. No network beyond loopback, no stack.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { pino } from 'pino';
+import { configSchema } from '@kmg/gateway/config/schema';
+import { obtainCode, pkce, registerClient, REDIRECT, testApp } from '@kmg/gateway/oauth/testing';
+import { parseWorkerConfig } from '@kmg/worker/config';
+import { createWorkerHttpServer } from '@kmg/worker/http/app';
+import { Authenticator } from '@kmg/worker/http/auth';
+import { ClientFactory } from '@kmg/worker/k8s/clients';
+import { DiscoveryCache } from '@kmg/worker/k8s/discovery';
+import { startFakeApiserver, type FakeApiserver } from '@kmg/worker/testing/fake-apiserver';
+import { buildRegistry } from '@kmg/worker/tools/index';
+
+export interface UnitStack {
+  /** Gateway base URL; org `acme`. */
+  base: string;
+  mcpUrl: string;
+  api: FakeApiserver;
+  /** Access tokens: `read` has only mcp:tools:read, `write` has both MCP scopes. */
+  tokens: { read: string; write: string };
+  workerUrl: string;
+  /** A registered public client (redirect URI `REDIRECT` of gateway/src/oauth/testing.ts). */
+  clientId: string;
+  redirectUri: string;
+  close(): Promise<void>;
+}
+
+const listen = async (s: http.Server) => {
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return (s.address() as AddressInfo).port;
+};
+
+export async function startUnitStack(opts: { namespace: string; auditFile?: string; metadataDocuments?: boolean; logLevel?: string }): Promise<UnitStack> {
+  const ns = opts.namespace;
+  const dir = mkdtempSync(path.join(tmpdir(), 'kmg-unit-stack-'));
+  const api = await startFakeApiserver((req) => {
+    if (req.method === 'DELETE' && req.url?.startsWith(`/api/v1/namespaces/${ns}/pods/`)) {
+      return { status: 200, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: req.url.split('/').pop()?.split('?')[0], namespace: ns } } };
+    }
+    if (req.method === 'GET' && req.url?.startsWith(`/api/v1/namespaces/${ns}/pods`)) return { status: 200, body: { apiVersion: 'v1', kind: 'PodList', metadata: {}, items: [] } };
+    return undefined;
+  });
+  // The worker acts with a kubeconfig of its own (loopback only), so no credential plumbing hides a parse.
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
+    clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'u', user: { token: 'fake' } }],
+    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'u' } }],
+  }));
+  const wcfg = parseWorkerConfig({ clusters: [{ name: 'c1', identity: 'kubeconfig', kubeconfig, context: 'fake' }] });
+  const factory = new ClientFactory(wcfg.clusters);
+  const log = pino({ level: opts.logLevel ?? 'silent' });
+  const worker = createWorkerHttpServer({ config: wcfg, registry: buildRegistry(), factory, discovery: new DiscoveryCache(), logger: log, authenticator: new Authenticator(wcfg, factory, undefined) }, log).server;
+  const workerUrl = `http://127.0.0.1:${await listen(worker)}/mcp`;
+
+  const config = configSchema.parse({
+    publicUrl: 'https://gw.test',
+    audit: { destination: opts.auditFile ?? 'off' },
+    rateLimits: { register: { points: 1_000_000 }, authorize: { points: 1_000_000 }, token: { points: 1_000_000 } },
+    orgs: [{
+      name: 'acme',
+      oauth: { keycloak: { issuer: 'https://kc.test/realms/mcp', clientSecret: 'secret' }, clientIdMetadataDocuments: { enabled: opts.metadataDocuments ?? true } },
+      clusters: [{ name: 'c1', workers: [workerUrl], identity: 'worker' }],
+      rateLimits: { perUser: { requests: 1_000_000 }, perClient: { requests: 1_000_000 } },
+    }],
+  });
+  const { app } = testApp(config);
+  const tokens = { read: '', write: '' };
+  for (const scope of ['read', 'write'] as const) {
+    const client = await registerClient(app);
+    const p = pkce();
+    const { code } = await obtainCode(app, client.client_id, p.challenge, '/orgs/acme', { scope: scope === 'read' ? 'mcp:tools:read' : 'mcp:tools:read mcp:tools:write' });
+    const res = await request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'authorization_code', code, code_verifier: p.verifier, client_id: client.client_id, redirect_uri: REDIRECT });
+    if (res.status !== 200) throw new Error(`token: ${res.status} ${res.text}`);
+    tokens[scope] = (res.body as { access_token: string }).access_token;
+  }
+  const { client_id: clientId } = await registerClient(app);
+  const gateway = http.createServer(app);
+  const base = `http://127.0.0.1:${await listen(gateway)}`;
+  return {
+    base,
+    mcpUrl: `${base}/orgs/acme/mcp`,
+    api,
+    tokens,
+    workerUrl,
+    clientId,
+    redirectUri: REDIRECT,
+    close: async () => {
+      for (const s of [gateway, worker]) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(() => r(undefined)));
+      }
+      await api.close();
+    },
+  };
+}

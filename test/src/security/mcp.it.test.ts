@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
-import { userToken } from '../support/keycloak-tokens.js';
+import { kubeToken, userToken } from '../support/keycloak-tokens.js';
 import { startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
 import { tapWorker, type Tap } from '../gateway-mcp/harness.js';
 import { startSecurityGateway, type SecurityGateway } from './harness.js';
@@ -18,6 +18,8 @@ let env: StackEnv;
 let worker: WorkerProcess;
 let twoClusters: WorkerProcess;
 let tap: Tap;
+/** In front of the two-cluster worker. */
+let poolTap: Tap;
 let gw: SecurityGateway;
 /** Clusters stack and prod of every org, both served by the two-cluster worker. */
 let pool: SecurityGateway;
@@ -35,8 +37,9 @@ beforeAll(async () => {
   worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
   twoClusters = await twoClusterWorker(env);
   tap = await tapWorker(worker.url);
+  poolTap = await tapWorker(twoClusters.url);
   gw = await startSecurityGateway(env, { workers: [tap.url] });
-  pool = await startSecurityGateway(env, { workers: [twoClusters.url], prodWorkers: [twoClusters.url] });
+  pool = await startSecurityGateway(env, { workers: [poolTap.url], prodWorkers: [poolTap.url] });
   tokens.alice = (await userToken(env, 'alice')).access_token;
   tokens.bob = (await userToken(env, 'bob')).access_token;
   watch = new LeakWatch(gw.logs, () => [env.SEED_SECRET_VALUE, env.GATEWAY_CLIENT_SECRET], () => [tokens.alice, tokens.bob, ...sessions]);
@@ -53,6 +56,7 @@ afterAll(async () => {
   await gw?.close();
   await pool?.close();
   await tap?.close();
+  await poolTap?.close();
   await worker?.stop();
   await twoClusters?.stop();
 });
@@ -78,11 +82,12 @@ const nothingLeaked = () => {
 const textOf = (r: RawResponse) => rpcMessages(r).map((m) => JSON.stringify(m.result ?? m.error ?? '')).join('\n');
 
 /** Headers of the MCP requests the worker received while `fn` ran. */
-async function seenBy(fn: () => Promise<unknown>) {
-  const before = tap.seen.length;
+async function seenBy(fn: () => Promise<unknown>, t = tap) {
+  const before = t.seen.length;
   await fn();
-  return tap.seen.slice(before);
+  return t.seen.slice(before);
 }
+const seenByPool = (fn: () => Promise<unknown>) => seenBy(fn, poolTap);
 
 describe('session fixation and hijack', () => {
   it("refuses bob's request on alice's Mcp-Session-Id, and alice's session keeps working", async () => {
@@ -237,28 +242,56 @@ describe('header smuggling toward the worker and the apiserver', () => {
 });
 
 describe('cluster confusion (one worker pool serving clusters stack and prod)', () => {
-  it('refuses arguments.cluster naming prod on the MCP URL of cluster stack', async () => {
-    const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'prod' }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rs'));
-    const msgs = rpcMessages(res);
-    const refusedCall = res.status >= 400 || msgs.every((m) => m.error !== undefined || (m.result as { isError?: boolean }).isError === true);
-    expect(refusedCall, res.text.slice(0, 300)).toBe(true);
-    expect(textOf(res)).not.toContain('web-7d9f8b6c5d');
+  const refusedCall = (res: RawResponse) => res.status >= 400 || rpcMessages(res).every((m) => m.error !== undefined || (m.result as { isError?: boolean }).isError === true);
+
+  it('runs a call naming prod at the org URL on prod, and pins prod for the worker (gateway and worker agree)', async () => {
+    const seen = await seenByPool(async () => {
+      const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'prod' }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rs'));
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(refusedCall(res), res.text.slice(0, 300)).toBe(false);
+    });
+    const calls = seen.filter((h) => h['x-kmg-cluster'] !== undefined);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.at(-1)!['x-kmg-cluster']).toBe('prod');
     nothingLeaked();
   });
 
   it('refuses arguments.cluster naming stack on the MCP URL of cluster prod', async () => {
     const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'stack' }), { authorization: `Bearer ${tokens.alice}` }, `${pool.mcpUrl('rs')}/clusters/prod`);
-    const msgs = rpcMessages(res);
-    const refusedCall = res.status >= 400 || msgs.every((m) => m.error !== undefined || (m.result as { isError?: boolean }).isError === true);
-    expect(refusedCall, res.text.slice(0, 300)).toBe(true);
+    expect(refusedCall(res), res.text.slice(0, 300)).toBe(true);
     expect(textOf(res)).not.toContain('web-7d9f8b6c5d');
     nothingLeaked();
   });
 
-  it('refuses a destructive call aimed at prod through cluster stack (dry run: nothing would run anyway)', async () => {
-    const res = await post(call('pods_delete', { namespace: 'team-a', name: 'web-7d9f8b6c5d-x2k4p', cluster: 'prod', dryRun: true }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rsw'));
+  it('refuses a destructive call naming prod on the MCP URL of cluster stack (dry run)', async () => {
+    const res = await post(call('pods_delete', { namespace: 'team-a', name: 'web-7d9f8b6c5d-x2k4p', cluster: 'prod', dryRun: true }), { authorization: `Bearer ${tokens.alice}` }, `${pool.mcpUrl('rsw')}/clusters/stack`);
+    expect(refusedCall(res), res.text.slice(0, 300)).toBe(true);
     expect(textOf(res)).not.toContain('would be deleted');
     nothingLeaked();
+  });
+
+  it('refuses arguments.cluster naming a cluster outside the organisation, before any worker sees it', async () => {
+    const seen = await seenByPool(async () => {
+      const res = await post(call('pods_list', { namespace: 'team-a', cluster: 'kube-admin' }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rs'));
+      expect(refusedCall(res), res.text.slice(0, 300)).toBe(true);
+    });
+    expect(seen.filter((h) => h['x-kmg-cluster'] === 'kube-admin')).toEqual([]);
+    nothingLeaked();
+  });
+
+  it('the worker refuses a call whose arguments.cluster disagrees with the pinned x-kmg-cluster', async () => {
+    const kube = await kubeToken(env, 'alice');
+    const res = await rawRequest(twoClusters.url, { headers: { ...JSON_HEADERS, authorization: `Bearer ${kube}`, 'x-kmg-cluster': 'stack' }, body: call('pods_list', { namespace: 'team-a', cluster: 'prod' }) });
+    expect(refusedCall(res), res.text.slice(0, 300)).toBe(true);
+    expect(res.text).not.toContain('web-7d9f8b6c5d');
+    expect(res.text).not.toContain(kube);
+  });
+
+  it('the worker refuses a request that names no cluster when it serves several', async () => {
+    const kube = await kubeToken(env, 'alice');
+    const res = await rawRequest(twoClusters.url, { headers: { ...JSON_HEADERS, authorization: `Bearer ${kube}` }, body: call('pods_list', { namespace: 'team-a' }) });
+    expect(res.status).toBe(400);
+    expect(res.text).not.toContain('web-7d9f8b6c5d');
   });
 
   it('does not reach another cluster through an encoded path (/clusters/stack%2f..%2fprod)', async () => {

@@ -60,7 +60,7 @@ export async function startSecurityGateway(env: StackEnv, opts: SecurityGatewayO
     healthCheck: { intervalMs: 1000, timeoutMs: 500 },
   });
   const clusters = [cluster('stack', workers, true), ...(opts.prodWorkers ? [cluster('prod', opts.prodWorkers, false)] : [])];
-  const limits = { perUser: { requests: 100_000 }, perClient: { requests: 100_000 } };
+  const limits = { perUser: { points: 100_000 }, perClient: { points: 100_000 } };
   const config = configSchema.parse({
     publicUrl: base,
     logLevel: 'debug',

@@ -6,27 +6,27 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import request from 'supertest';
 import { pino } from 'pino';
+import { createApp } from '@kmg/gateway/app';
 import { configSchema } from '@kmg/gateway/config/schema';
-import { obtainCode, pkce, registerClient, REDIRECT, testApp } from '@kmg/gateway/oauth/testing';
+import { MemoryKvStore } from '@kmg/gateway/store/memory';
 import { parseWorkerConfig } from '@kmg/worker/config';
 import { createWorkerHttpServer } from '@kmg/worker/http/app';
 import { Authenticator } from '@kmg/worker/http/auth';
 import { ClientFactory } from '@kmg/worker/k8s/clients';
 import { DiscoveryCache } from '@kmg/worker/k8s/discovery';
-import { startFakeApiserver, type FakeApiserver } from '@kmg/worker/testing/fake-apiserver';
 import { buildRegistry } from '@kmg/worker/tools/index';
+import { accessToken, FakeIdp, recordingApiserver, REDIRECT, registerClient, type RecordingApiserver } from './unit-fakes.js';
 
 export interface UnitStack {
   /** Gateway base URL; org `acme`. */
   base: string;
   mcpUrl: string;
-  api: FakeApiserver;
+  api: RecordingApiserver;
   /** Access tokens: `read` has only mcp:tools:read, `write` has both MCP scopes. */
   tokens: { read: string; write: string };
   workerUrl: string;
-  /** A registered public client (redirect URI `REDIRECT` of gateway/src/oauth/testing.ts). */
+  /** A registered public client (redirect URI `REDIRECT` of unit-fakes.ts). */
   clientId: string;
   redirectUri: string;
   close(): Promise<void>;
@@ -40,13 +40,7 @@ const listen = async (s: http.Server) => {
 export async function startUnitStack(opts: { namespace: string; auditFile?: string; metadataDocuments?: boolean; logLevel?: string }): Promise<UnitStack> {
   const ns = opts.namespace;
   const dir = mkdtempSync(path.join(tmpdir(), 'kmg-unit-stack-'));
-  const api = await startFakeApiserver((req) => {
-    if (req.method === 'DELETE' && req.url?.startsWith(`/api/v1/namespaces/${ns}/pods/`)) {
-      return { status: 200, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: req.url.split('/').pop()?.split('?')[0], namespace: ns } } };
-    }
-    if (req.method === 'GET' && req.url?.startsWith(`/api/v1/namespaces/${ns}/pods`)) return { status: 200, body: { apiVersion: 'v1', kind: 'PodList', metadata: {}, items: [] } };
-    return undefined;
-  });
+  const api = await recordingApiserver(ns);
   // The worker acts with a kubeconfig of its own (loopback only), so no credential plumbing hides a parse.
   const kubeconfig = path.join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, JSON.stringify({
@@ -69,20 +63,14 @@ export async function startUnitStack(opts: { namespace: string; auditFile?: stri
       name: 'acme',
       oauth: { keycloak: { issuer: 'https://kc.test/realms/mcp', clientSecret: 'secret' }, clientIdMetadataDocuments: { enabled: opts.metadataDocuments ?? true } },
       clusters: [{ name: 'c1', workers: [workerUrl], identity: 'worker' }],
-      rateLimits: { perUser: { requests: 1_000_000 }, perClient: { requests: 1_000_000 } },
+      rateLimits: { perUser: { points: 1_000_000 }, perClient: { points: 1_000_000 } },
     }],
   });
-  const { app } = testApp(config);
-  const tokens = { read: '', write: '' };
-  for (const scope of ['read', 'write'] as const) {
-    const client = await registerClient(app);
-    const p = pkce();
-    const { code } = await obtainCode(app, client.client_id, p.challenge, '/orgs/acme', { scope: scope === 'read' ? 'mcp:tools:read' : 'mcp:tools:read mcp:tools:write' });
-    const res = await request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'authorization_code', code, code_verifier: p.verifier, client_id: client.client_id, redirect_uri: REDIRECT });
-    if (res.status !== 200) throw new Error(`token: ${res.status} ${res.text}`);
-    tokens[scope] = (res.body as { access_token: string }).access_token;
-  }
-  const { client_id: clientId } = await registerClient(app);
+  const idp = new FakeIdp();
+  const { app } = createApp(config, { store: new MemoryKvStore(Date.now), logger: pino({ level: 'silent' }), idpFor: () => idp });
+  const base0 = '/orgs/acme';
+  const tokens = { read: await accessToken(app, base0, 'mcp:tools:read'), write: await accessToken(app, base0, 'mcp:tools:read mcp:tools:write') };
+  const clientId = await registerClient(app, base0);
   const gateway = http.createServer(app);
   const base = `http://127.0.0.1:${await listen(gateway)}`;
   return {

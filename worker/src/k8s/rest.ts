@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { ClusterUnreachableError, errorFromResponse } from './errors.js';
+import { ClusterUnreachableError, errorFromResponse, KubeApiError } from './errors.js';
 import type { ClusterTransport } from './transport.js';
 import { recordWarnings } from './warnings.js';
 
@@ -101,6 +101,8 @@ export class KubeRest {
 
   async json<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.request(method, path, opts);
+    // A half-read answer is never parsed: say it was too large and how to narrow it.
+    if (res.truncated) throw new KubeApiError(this.cluster, 413, 'TooLarge', `the apiserver's answer was over this worker's ${opts.maxBytes ?? DEFAULT_MAX_BYTES}-byte read cap and was not read in part; narrow the request (limit, namespace, labelSelector or fieldSelector)`);
     return (res.text ? JSON.parse(res.text) : {}) as T;
   }
 

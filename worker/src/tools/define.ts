@@ -6,6 +6,7 @@ import type { DiscoveryCache } from '../k8s/discovery.js';
 import type { RevealPolicy } from '../output/mask.js';
 import type { ListPage } from '../output/page.js';
 import { collectWarnings } from '../k8s/warnings.js';
+import { withNextStep } from './next-step.js';
 
 export interface ToolAnnotationsStrict {
   readOnlyHint: boolean;
@@ -74,8 +75,12 @@ export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): ToolDef<S> {
   return {
     ...def,
     async run(args, ctx) {
-      const { value, warnings } = await collectWarnings(() => run(args, ctx));
-      return withWarnings(value, warnings);
+      try {
+        const { value, warnings } = await collectWarnings(() => run(args, ctx));
+        return withWarnings(value, warnings);
+      } catch (err) {
+        throw await withNextStep(err, ctx, args as { namespace?: unknown });
+      }
     },
   };
 }

@@ -55,4 +55,25 @@ describe('identity assertion keys', () => {
     expect(loadConfig(write(`publicUrl: https://gw.example\n${redis}identityAssertion: { signingKeyFile: /etc/kmg/key.pem }\norgs:${ORG}\n`), { KC_SECRET: 'x' }).identityAssertion.signingKeyFile).toBe('/etc/kmg/key.pem');
     expect(loadConfig(write(`publicUrl: https://gw.example\norgs:${ORG}\n`), { KC_SECRET: 'x' }).storage.redis).toBeUndefined();
   });
+  it('requires an https publicUrl except on loopback or with development: true', () => {
+    expect(() => loadConfig(write(`publicUrl: http://gw.example\norgs:${ORG}\n`), { KC_SECRET: 'x' })).toThrow(/publicUrl: must be an https/);
+    expect(loadConfig(write(`publicUrl: http://127.0.0.1:8080\norgs:${ORG}\n`), { KC_SECRET: 'x' }).publicUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig(write(`publicUrl: http://gw.example\ndevelopment: true\norgs:${ORG}\n`), { KC_SECRET: 'x' }).development).toBe(true);
+  });
+  it('rejects at load what the MCP path would refuse at start (cross-field cluster rules)', () => {
+    const dup = `
+  - name: acme
+    clusters: [{ name: c1, workers: ["http://127.0.0.1:9"], identity: impersonation }, { name: c1, workers: ["http://127.0.0.1:10"], identity: impersonation, default: true }, { name: c2, workers: ["http://10.0.0.1:9"], identity: worker, default: true }]
+    mode: resource-server`;
+    let message = '';
+    try {
+      loadConfig(write(`publicUrl: https://gw.example\norgs:${dup}\n`), {});
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('orgs.0.clusters.1.name: duplicate cluster name "c1"');
+    expect(message).toContain('orgs.0.clusters.2.identity');
+    expect(message).toContain('orgs.0.clusters: at most one cluster may be default');
+    expect(message).toContain('orgs.0.resourceServer');
+  });
 });

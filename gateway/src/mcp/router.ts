@@ -56,7 +56,7 @@ export function mcpRouter(rt: McpRuntime): Router {
       explicitCluster: explicit,
       sessionId: single(req.headers['mcp-session-id']),
     };
-    pipeline(rt, readBody, ctx, req, res).catch(next);
+    rt.track(pipeline(rt, readBody, ctx, req, res)).catch(next);
   };
   router.all('/', serve((_req, org) => defaultCluster(org), false));
   router.all('/clusters/:cluster', serve((req, org) => org.clusters.find((c) => c.name === req.params.cluster), true));
@@ -133,5 +133,6 @@ function single(v: string | string[] | undefined): string | undefined {
 /** Continues the caller's W3C trace when it sent a valid traceparent, else starts one. */
 function traceparentFor(incoming: string | undefined): string {
   if (incoming && TRACEPARENT.test(incoming)) return `00-${incoming.slice(3, 35)}-${randomBytes(8).toString('hex')}-${incoming.slice(-2)}`;
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  const ids = randomBytes(24).toString('hex');
+  return `00-${ids.slice(0, 32)}-${ids.slice(32)}-01`;
 }

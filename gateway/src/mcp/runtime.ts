@@ -55,6 +55,11 @@ export interface McpRuntime {
   readonly audit: AuditSink;
   readonly forward: Forwarder;
   verifierFor(org: OrgConfig): AccessTokenVerifier;
+  /**
+   * Runs one request's pipeline, counted until its last step (the audit) is done: close() waits for these, so a
+   * call that finished during shutdown still has its audit line written before the sink is flushed.
+   */
+  track(work: Promise<void>): Promise<void>;
   pool(org: string, cluster: string): WorkerPool;
   /** Stops health checks and timers, ends local streams, flushes and closes the audit sink. */
   close(): Promise<void>;
@@ -82,6 +87,7 @@ export function createMcpRuntime(deps: McpDeps, overrides: McpRuntimeOverrides =
   const streams = new SessionStreams(sessions, config.mcp.keepAliveMs, config.mcp.maxStreamsPerUser);
   const sweeper = setInterval(() => exchanger.sweep(), 60_000);
   sweeper.unref();
+  const inflight = new Set<Promise<void>>();
 
   return {
     config,
@@ -98,6 +104,12 @@ export function createMcpRuntime(deps: McpDeps, overrides: McpRuntimeOverrides =
     limiter: new McpRateLimiter(store),
     audit,
     forward: createForwarder(logger, config.mcp),
+    track: (work) => {
+      inflight.add(work);
+      const done = () => void inflight.delete(work);
+      work.then(done, done);
+      return work;
+    },
     verifierFor: (org) => (org.mode === 'resource-server' ? rsVerifier : deps.verifier),
     pool: (org, cluster) => {
       const p = pools.get(`${org}/${cluster}`);
@@ -108,6 +120,7 @@ export function createMcpRuntime(deps: McpDeps, overrides: McpRuntimeOverrides =
       clearInterval(sweeper);
       for (const p of pools.values()) p.stop();
       streams.closeAll();
+      await Promise.allSettled([...inflight]);
       await audit.close();
     },
   };

@@ -35,6 +35,8 @@ export interface SecurityGatewayOptions {
   /** A second cluster `prod` of orgs gw, rs and rsw (cluster confusion). */
   prodWorkers?: string[];
   accessTokenTtlSeconds?: number;
+  /** Adds org `imp` (resource server, read and write with any Keycloak login) whose cluster `imp` impersonates. */
+  impersonation?: { workers: string[]; audience: string; signingKeyFile: string; issuer: string };
 }
 
 export async function startSecurityGateway(env: StackEnv, opts: SecurityGatewayOptions = {}): Promise<SecurityGateway> {
@@ -67,6 +69,7 @@ export async function startSecurityGateway(env: StackEnv, opts: SecurityGatewayO
     storage: { redis: { url: env.REDIS_URL, keyPrefix } },
     encryptionKeys: [{ id: 'sec', key: randomBytes(32).toString('base64') }],
     audit: { destination: 'off' },
+    ...(opts.impersonation ? { identityAssertion: { signingKeyFile: opts.impersonation.signingKeyFile, issuer: opts.impersonation.issuer } } : {}),
     rateLimits: { register: { points: 10_000, windowSeconds: 3600 }, authorize: { points: 10_000, windowSeconds: 60 }, token: { points: 10_000, windowSeconds: 60 } },
     orgs: [
       {
@@ -113,6 +116,16 @@ export async function startSecurityGateway(env: StackEnv, opts: SecurityGatewayO
         policy: { readScope: 'openid', writeScope: 'openid' },
         rateLimits: limits,
       },
+      ...(opts.impersonation
+        ? [{
+            name: 'imp',
+            mode: 'resource-server',
+            resourceServer: { issuer: env.KEYCLOAK_ISSUER, audience: [env.GATEWAY_CLIENT_ID], caFile: env.STACK_CA_FILE },
+            clusters: [{ name: 'imp', workers: opts.impersonation.workers, audience: opts.impersonation.audience, identity: 'impersonation', healthCheck: { intervalMs: 1000, timeoutMs: 500 } }],
+            policy: { readScope: 'openid', writeScope: 'openid' },
+            rateLimits: limits,
+          }]
+        : []),
     ],
   });
   const store = createKvStore({ redisUrl: env.REDIS_URL, keyPrefix });

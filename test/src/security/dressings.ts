@@ -32,6 +32,7 @@ function utf16be(s: string): Buffer {
   return le;
 }
 
+const BOM8 = Buffer.from([0xef, 0xbb, 0xbf]);
 const BOM16LE = Buffer.from([0xff, 0xfe]);
 const BOM16BE = Buffer.from([0xfe, 0xff]);
 
@@ -68,6 +69,9 @@ export function dressings(t: Target, readTool = 'pods_list'): Dressing[] {
 
   return [
     row('the plain message', utf8),
+    row('a UTF-8 BOM before the message', Buffer.concat([BOM8, utf8])),
+    row('two UTF-8 BOMs before the message', Buffer.concat([BOM8, BOM8, utf8])),
+    row('a UTF-8 BOM with charset=utf-8', Buffer.concat([BOM8, utf8]), h({ 'content-type': 'application/json; charset=utf-8' })),
     row('UTF-16LE with a BOM', Buffer.concat([BOM16LE, Buffer.from(text, 'utf16le')])),
     row('UTF-16LE without a BOM', Buffer.from(text, 'utf16le')),
     row('UTF-16BE with a BOM', Buffer.concat([BOM16BE, utf16be(text)])),

@@ -5,6 +5,7 @@
 // refusal and that nothing leaked (no token or session id in the gateway's log lines, no stack trace).
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken, userToken } from '../support/keycloak-tokens.js';
 import { startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
@@ -179,6 +180,11 @@ describe('Origin and Host (DNS rebinding)', () => {
 
 describe('header smuggling toward the worker and the apiserver', () => {
   const smuggled: Array<[string, Record<string, string>]> = [
+    ['Impersonate-User: system:admin', { 'impersonate-user': 'system:admin' }],
+    ['Impersonate-Group: system:masters', { 'impersonate-group': 'system:masters' }],
+    ['Impersonate-Uid and Impersonate-Extra-scopes', { 'impersonate-uid': '0', 'impersonate-extra-scopes': 'all' }],
+    ['X-Remote-User and X-Remote-Group', { 'x-remote-user': 'system:admin', 'x-remote-group': 'system:masters' }],
+    ['a client-chosen x-kmg-cluster: prod', { 'x-kmg-cluster': 'prod' }],
     ['Cookie and Proxy-Authorization', { cookie: 'kmg=attacker', 'proxy-authorization': 'Basic YTpi' }],
     ['Forwarded and X-Forwarded-For', { forwarded: 'for=10.0.0.1;host=kube-apiserver', 'x-forwarded-for': '10.0.0.1' }],
   ];
@@ -195,6 +201,25 @@ describe('header smuggling toward the worker and the apiserver', () => {
       nothingLeaked();
     });
   }
+
+  it('does not pass Content-Encoding on to the worker after decompressing the body', async () => {
+    const seen = await seenBy(async () => {
+      const res = await post(gzipSync(Buffer.from(call("whoami"))), { authorization: `Bearer ${tokens.alice}`, 'content-encoding': 'gzip' });
+      expect(res.status).toBeLessThan(500);
+    });
+    for (const h of seen) expect(h['content-encoding']).toBeUndefined();
+    nothingLeaked();
+  });
+
+  it('refuses two Authorization headers (alice and bob)', async () => {
+    const seen = await seenBy(async () => {
+      const res = await post(call('whoami'), { authorization: [`Bearer ${tokens.alice}`, `Bearer ${tokens.bob}`] });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    });
+    expect(seen).toEqual([]);
+    nothingLeaked();
+  });
 
   /** A request written byte by byte: Node's client would never send these framings. */
   async function rawSocket(head: string, body: string): Promise<string> {

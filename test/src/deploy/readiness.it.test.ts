@@ -123,16 +123,28 @@ describe('one cluster down', () => {
   });
 
   it('answers a call to the unreachable cluster with a tool error naming it, and serves the healthy one', async () => {
-    const { client } = await sdkClient(worker.url, await kubeToken(env, 'alice'));
+    const token = await kubeToken(env, 'alice');
+    // A several-cluster worker serves a request on the cluster the gateway names in x-kmg-cluster.
+    const pinned = (cluster: string): typeof fetch => (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('x-kmg-cluster', cluster);
+      return fetch(input, { ...init, headers });
+    };
+    const gone = await sdkClient(worker.url, token, pinned('gone'));
     try {
-      const dead = await client.callTool({ name: 'namespaces_list', arguments: { cluster: 'gone' } });
+      const dead = await gone.client.callTool({ name: 'namespaces_list', arguments: {} });
       expect(dead.isError).toBe(true);
       expect(JSON.stringify(dead.content)).toMatch(/cluster gone is unreachable/);
-      const live = await client.callTool({ name: 'namespaces_list', arguments: { cluster: 'stack' } });
+    } finally {
+      await gone.client.close();
+    }
+    const stack = await sdkClient(worker.url, token, pinned('stack'));
+    try {
+      const live = await stack.client.callTool({ name: 'namespaces_list', arguments: {} });
       expect(live.isError).toBeFalsy();
       expect(JSON.stringify(live.content)).toContain('default');
     } finally {
-      await client.close();
+      await stack.client.close();
     }
   });
 

@@ -56,7 +56,7 @@ describe('every tool as alice (cluster-admin through oidc:k8s-admins)', () => {
   it('nodes_top says clearly when the metrics API is absent', async () => {
     const { res, text } = await call(alice, 'nodes_top');
     if (res.isError) expect(text).toContain('has no metrics API');
-    else expect(text).toMatch(/NAME\s+CPU\s+MEMORY/);
+    else expect(text).toMatch(/NAME\s+CPU\s+CPU%\s+MEMORY/);
   });
 
   it('resources_list, resources_get and resources_describe read any kind', async () => {

@@ -6,6 +6,7 @@ import { eventsList } from './core/events-list.js';
 import { namespacesList } from './core/namespaces-list.js';
 import { nodesList } from './core/nodes-list.js';
 import { nodesTop } from './core/nodes-top.js';
+import { podsTop } from './core/pods-top.js';
 import type { ToolDef } from './define.js';
 import { helmReleaseGet } from './helm/release-get.js';
 import { helmReleasesList } from './helm/releases-list.js';
@@ -50,6 +51,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   podsExec,
   podsDelete,
   podsPortForward,
+  podsTop,
   rolloutStatus,
   rolloutRestart,
   rolloutHistory,

@@ -143,7 +143,7 @@ function requestLogging(logger: Logger): (req: Request, res: Response, next: Nex
  * The time a client may take to send its whole request, on every route (the server's own requestTimeout is off so
  * that long MCP answers are not cut): a slow sender (slowloris) is disconnected. Answers are not bounded by it.
  */
-function receiveTimeout(ms: number): (req: Request, res: Response, next: NextFunction) => void {
+export function receiveTimeout(ms: number): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
     if (!req.complete) {
       const timer = setTimeout(() => {

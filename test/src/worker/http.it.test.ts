@@ -53,7 +53,9 @@ describe('worker HTTP', () => {
     expect((await client.listTools()).tools).toHaveLength(ALL_TOOLS.length);
     const who = await client.callTool({ name: 'whoami', arguments: {} });
     expect(who.structuredContent).toMatchObject({ username: 'oidc:alice' });
-    await expect(client.callTool({ name: 'pods_get', arguments: {} })).rejects.toThrow(/name/);
+    const bad = await client.callTool({ name: 'pods_get', arguments: {} });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/^Invalid arguments for pods_get: name: required/);
     await client.close();
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((v) => v === MODERN_REVISION)).toBe(true);

@@ -254,8 +254,8 @@ export function createForwarder(logger: Logger, mcp: Pick<McpGlobalConfig['mcp']
     logger: { info: () => undefined, warn: (m: unknown) => logger.warn({ hpm: m }), error: (m: unknown) => logger.error({ hpm: m }) },
     router: (req) => flight(req).target,
     pathRewrite: (_path, req) => flight(req).job.pool.mcpPath(flight(req).target),
-    // http-proxy-middleware 3 declares its error hook with http-proxy's generic order; the http-proxy-3 override
-    // (package.json) orders them differently, so the declared type no longer fits a plain (err, req, res) handler.
+    // http-proxy-middleware 3 declares its error hook with @types/http-proxy's generic order; http-proxy-3 (a
+    // candidate replacement for http-proxy) orders them differently, so the hook is passed untyped to fit both.
     on: { proxyReq: onProxyReq, proxyRes: onProxyRes, error: onError as never },
   });
 

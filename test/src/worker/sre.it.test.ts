@@ -272,3 +272,16 @@ describe('rollouts', () => {
     expect(textOf(res)).toMatch(/still not done after waiting \d+s/);
   });
 });
+
+describe('resources_delete wait', () => {
+  it('waits until the object is gone, or says which finalizer still holds it', async () => {
+    for (const name of ['bye', 'held']) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/configmaps/${name}`);
+    await ensure(admin, `/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bye', namespace: NS } });
+    const gone = await alice.callTool({ name: 'resources_delete', arguments: { kind: 'ConfigMap', name: 'bye', namespace: NS, wait: 10 } });
+    expect(textOf(gone)).toMatch(/^configmap kmg-tools-sre\/bye deleted and gone/);
+    await ensure(admin, `/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', namespace: NS, finalizers: ['kmg.test/hold'] } });
+    const held = await alice.callTool({ name: 'resources_delete', arguments: { kind: 'ConfigMap', name: 'held', namespace: NS, wait: 2 } });
+    expect(textOf(held)).toMatch(/^configmap kmg-tools-sre\/held deleted, but still present after waiting \d+s \(held by finalizers: kmg\.test\/hold\)/);
+    await admin.raw('PATCH', `/api/v1/namespaces/${NS}/configmaps/held`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
+  });
+});

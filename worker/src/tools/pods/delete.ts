@@ -8,7 +8,7 @@ export const podsDelete = defineTool({
   name: 'pods_delete',
   title: 'Pods: Delete',
   description: 'Delete one pod (a controller such as a Deployment will replace it). Use dryRun to check permission first.',
-  input: z.object({ cluster: clusterArg, name: nameArg, namespace: namespaceArg, gracePeriodSeconds: deleteArgs.gracePeriodSeconds, dryRun: dryRunArg }),
+  input: z.object({ cluster: clusterArg, name: nameArg, namespace: namespaceArg, gracePeriodSeconds: deleteArgs.gracePeriodSeconds, wait: deleteArgs.wait, dryRun: dryRunArg }),
   output: deleteOutput,
   annotations: DESTRUCTIVE,
   kinds: () => ['Pod'],

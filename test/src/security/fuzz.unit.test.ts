@@ -87,7 +87,11 @@ const opts = (numRuns: number) => ({ numRuns, interruptAfterTimeLimit: LIMIT_MS,
 
 describe('fuzzing the gateway edges (10,000 inputs)', () => {
   it(`POST /register: ${RUNS.register} generated registrations answer below 500`, async () => {
+    // One in three is a plausible registration (a loopback redirect URI, a public client) with fuzzed extras.
+    const plausible = fc.record({ client_name: nasty, scope: nasty, grant_types: fc.array(nasty, { maxLength: 3 }), logo_uri: nasty }, { requiredKeys: [] })
+      .map((r) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [stack.redirectUri], token_endpoint_auth_method: 'none', ...r }) }));
     const arb = fc.oneof(
+      plausible,
       fc.record(REG_FIELDS, { requiredKeys: [] }).map((r) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(r) })),
       formOrJson(Object.keys(REG_FIELDS)),
     );
@@ -121,14 +125,15 @@ describe('fuzzing the gateway edges (10,000 inputs)', () => {
       params: fc.oneof(fc.record({ name: fc.oneof(fc.constantFrom('pods_list', 'whoami', 'pods_delete', 'resources_get', 'nope'), fc.string({ maxLength: 20 })), arguments: fc.oneof(fc.object({ maxDepth: 3 }), fc.json()) }, { requiredKeys: [] }), fc.object({ maxDepth: 3 })),
     }, { requiredKeys: ['jsonrpc', 'method'] });
     const body = fc.oneof(
-      message.map((m) => JSON.stringify(m)),
-      fc.array(message, { maxLength: 5 }).map((b) => JSON.stringify(b)),
-      anyBody.map((b) => (typeof b === 'string' || b instanceof Uint8Array ? b : JSON.stringify(b))),
+      { arbitrary: message.map((m) => JSON.stringify(m)), weight: 4 },
+      { arbitrary: fc.array(message, { maxLength: 5 }).map((b) => JSON.stringify(b)), weight: 1 },
+      { arbitrary: anyBody.map((b) => (typeof b === 'string' || b instanceof Uint8Array ? b : JSON.stringify(b))), weight: 1 },
     );
+    // Most requests carry the headers a real client sends, so the body reaches the gateway's parser and the worker.
     const headers = fc.record({
-      'content-type': fc.constantFrom('application/json', 'application/json', 'application/json', 'text/plain', 'application/json; charset=utf-16', 'application/octet-stream'),
-      accept: fc.constantFrom('application/json, text/event-stream', 'application/json, text/event-stream', 'application/json', 'text/event-stream', '*/*'),
-      'mcp-protocol-version': fc.constantFrom('2025-06-18', '2025-06-18', '2025-11-25', '2026-07-28', '1999-01-01', 'x'),
+      'content-type': fc.oneof({ arbitrary: fc.constant('application/json'), weight: 8 }, { arbitrary: fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'application/octet-stream'), weight: 1 }),
+      accept: fc.oneof({ arbitrary: fc.constant('application/json, text/event-stream'), weight: 8 }, { arbitrary: fc.constantFrom('application/json', 'text/event-stream', '*/*'), weight: 1 }),
+      'mcp-protocol-version': fc.oneof({ arbitrary: fc.constant('2025-06-18'), weight: 6 }, { arbitrary: fc.constantFrom('2025-11-25', '2026-07-28', '1999-01-01', 'x'), weight: 1 }),
       'mcp-session-id': fc.oneof({ arbitrary: fc.constant(''), weight: 4 }, { arbitrary: fc.string({ maxLength: 40 }).filter((s) => /^[\x21-\x7e]*$/.test(s)), weight: 1 }),
       'mcp-method': fc.oneof(fc.constantFrom('tools/call', 'tools/list'), fc.constant('')),
     }, { requiredKeys: ['content-type', 'accept'] });

@@ -1,9 +1,10 @@
-# syntax=docker/dockerfile:1
 # One image, two processes: `gateway` (OAuth facade + MCP proxy) and `worker` (Kubernetes MCP tools).
 #   docker build -t kube-mcp-gateway .
 #   docker run kube-mcp-gateway gateway --config /etc/kmg/gateway.yaml
 #   docker run kube-mcp-gateway worker --config /etc/kmg/worker.yaml
 # Runs as a non-root user and writes nothing outside /tmp, so it works with a read-only root filesystem.
+# No `# syntax=` line: the Dockerfile frontend built into BuildKit covers RUN --mount and COPY --chmod, and
+# a syntax image would have to be pulled from a registry (offline and air-gapped builds could not start).
 
 # The base image, pinned by digest so a rebuild gets the same bytes (Node 24 LTS, Debian bookworm slim).
 # To move it: docker buildx imagetools inspect node:24-bookworm-slim, then pass or update the digest:

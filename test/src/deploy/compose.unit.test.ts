@@ -76,24 +76,85 @@ describe('compose.yaml', () => {
     expect(names.filter((n) => /^gateway-\d$/.test(n))).toHaveLength(2);
     expect(names.filter((n) => /^worker-\d$/.test(n))).toHaveLength(2);
     const nginx = readFileSync(path.join(composeDir, 'nginx.conf'), 'utf8');
-    expect(nginx).toMatch(/server gateway-1:8080/);
-    expect(nginx).toMatch(/server gateway-2:8080/);
+    // Both replicas answer to one alias, re-resolved every few seconds (a restarted replica may get a new address).
+    expect(nginx).toMatch(/proxy_pass http:\/\/\$gateways:8080;/);
+    expect(nginx).toMatch(/resolver 127\.0\.0\.11 valid=2s/);
+    for (const g of ['gateway-1', 'gateway-2']) expect(model.services[g]!.networks?.default?.aliases, g).toEqual(['gateway']);
     // SSE must pass through unbuffered and not be cut after the default 60 s.
     expect(nginx).toMatch(/proxy_buffering off;/);
     expect(nginx).toMatch(/proxy_read_timeout 3600s;/);
     expect(model.services.lb?.ports).toHaveLength(1);
   });
 
+  // The cluster services run the upstream Kubernetes images, which have no shell or client to probe with;
+  // cluster-init waits for the apiserver's /readyz and everything that uses the cluster waits for it.
+  const clusterServices = ['etcd', 'kube-apiserver', 'kwok'];
+
   it('gives every long-running service a health check and waits on health, not on start', () => {
     for (const [name, svc] of Object.entries(model.services)) {
       if (svc.restart === 'no') continue; // one-shot init services
-      expect(svc.healthcheck, `${name} has a healthcheck`).toBeDefined();
+      if (!clusterServices.includes(name)) expect(svc.healthcheck, `${name} has a healthcheck`).toBeDefined();
       for (const [dep, cond] of Object.entries(svc.depends_on ?? {})) {
         const target = model.services[dep]!;
-        const expected = target.restart === 'no' ? 'service_completed_successfully' : 'service_healthy';
+        const expected = target.restart === 'no' ? 'service_completed_successfully' : clusterServices.includes(dep) ? 'service_started' : 'service_healthy';
         expect(`${name} -> ${dep}: ${(cond as { condition: string }).condition}`).toBe(`${name} -> ${dep}: ${expected}`);
       }
     }
+    // Only cluster-init and the cluster itself may start on a cluster service that is merely started.
+    for (const [name, svc] of Object.entries(model.services)) {
+      const onCluster = Object.keys(svc.depends_on ?? {}).filter((d) => clusterServices.includes(d));
+      if (onCluster.length) expect(['kube-apiserver', 'cluster-init'], `${name} depends on ${onCluster.join(',')}`).toContain(name);
+    }
+    for (const name of ['worker-1', 'worker-2', 'kwok']) {
+      expect((model.services[name]!.depends_on as Record<string, { condition: string }>)['cluster-init']?.condition).toBe('service_completed_successfully');
+    }
+  });
+
+  it('starts the load balancer only once both gateways are ready (readiness, not liveness)', () => {
+    const lb = model.services.lb!.depends_on as Record<string, { condition: string }>;
+    expect(lb).toEqual({ 'gateway-1': { condition: 'service_healthy' }, 'gateway-2': { condition: 'service_healthy' } });
+    for (const g of ['gateway-1', 'gateway-2']) expect(JSON.stringify(model.services[g]!.healthcheck!.test)).toContain('/readyz');
+  });
+
+  it('never runs Keycloak with a default admin password: it is generated and read from Keycloak\'s own secrets', () => {
+    const kc = model.services.keycloak!;
+    const env = envOf(kc);
+    expect(env.KC_BOOTSTRAP_ADMIN_PASSWORD).toBeUndefined();
+    expect(env.KC_BOOTSTRAP_ADMIN_USERNAME).not.toBe('admin');
+    // (Compose v1 prints the escaped `$$` as written, v2 unescapes it.)
+    expect(JSON.stringify(kc.entrypoint)).toMatch(/KC_BOOTSTRAP_ADMIN_PASSWORD=\$\$?\(cat \/secrets\/admin-password\)/);
+    expect(JSON.stringify(kc)).not.toMatch(/admin\/admin|PASSWORD:-admin/);
+  });
+
+  it('mounts into each container only the secrets volume of that container', () => {
+    const secretVolumes = (svc: ComposeService) => (svc.volumes ?? []).flatMap((v) => {
+      const src = typeof v === 'string' ? v.split(':')[0]! : v.source;
+      return /secrets$|-tls$/.test(src) && !src.startsWith('.') && !src.startsWith('/') ? [src] : [];
+    }).sort();
+    const mounts = Object.fromEntries(Object.entries(model.services).map(([n, s]) => [n, secretVolumes(s)]));
+    expect(mounts).toEqual({
+      'init-secrets': ['apiserver-secrets', 'cluster-admin-secrets', 'gateway-secrets', 'keycloak-secrets', 'worker-secrets'],
+      'init-keycloak-tls': ['apiserver-secrets', 'gateway-secrets', 'keycloak-secrets'],
+      redis: [], etcd: [], lb: [],
+      keycloak: ['keycloak-secrets'],
+      'kube-apiserver': ['apiserver-secrets', 'apiserver-tls'],
+      'cluster-init': ['apiserver-tls', 'cluster-admin-secrets', 'worker-secrets'],
+      kwok: ['cluster-admin-secrets'],
+      'worker-1': ['worker-secrets'], 'worker-2': ['worker-secrets'],
+      'gateway-1': ['gateway-secrets'], 'gateway-2': ['gateway-secrets'],
+    });
+    // Long-running consumers only read them.
+    for (const n of ['keycloak', 'kwok', 'worker-1', 'worker-2', 'gateway-1', 'gateway-2']) {
+      for (const v of model.services[n]!.volumes ?? []) {
+        if (typeof v === 'string' && /secrets:/.test(v)) expect(v, n).toMatch(/:ro$/);
+        if (typeof v !== 'string' && /secrets$/.test(v.source)) expect((v as { read_only?: boolean }).read_only, `${n} ${v.source}`).toBe(true);
+      }
+    }
+  });
+
+  it('seeds the compose cluster like the local stack', async () => {
+    const { renderSeedFile, seedFile } = await import('../compose/seed-file.js');
+    expect(readFileSync(seedFile, 'utf8')).toBe(renderSeedFile());
   });
 
   it('runs the product containers read-only, without capabilities, from one image', () => {
@@ -127,15 +188,32 @@ describe('compose.yaml', () => {
 });
 
 describe('compose init scripts', () => {
-  it('creates the gateway keys once and keeps them on the next run', async () => {
+  it('creates every key once, each in its consumer\'s folder only, and keeps them on the next run', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kmg-secrets-'));
     await run(process.execPath, [path.join(composeDir, 'init-secrets.mjs'), dir]);
-    const key = readFileSync(path.join(dir, 'encryption-key'), 'utf8');
+    const key = readFileSync(path.join(dir, 'gateway', 'encryption-key'), 'utf8');
     expect(Buffer.from(key, 'base64')).toHaveLength(32);
-    expect(readFileSync(path.join(dir, 'identity-signing-key.pem'), 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect(readFileSync(path.join(dir, 'gateway', 'identity-signing-key.pem'), 'utf8')).toContain('BEGIN PRIVATE KEY');
+    const { readdirSync } = await import('node:fs');
+    const files = Object.fromEntries(['gateway', 'worker', 'keycloak', 'apiserver', 'cluster-admin'].map((d) => [d, readdirSync(path.join(dir, d)).sort()]));
+    expect(files).toEqual({
+      gateway: ['encryption-key', 'identity-signing-key.pem'],
+      worker: [],
+      keycloak: ['admin-password'],
+      apiserver: ['admin-tokens.csv', 'sa.key', 'sa.pub'],
+      'cluster-admin': ['admin-token'],
+    });
+    const adminPassword = readFileSync(path.join(dir, 'keycloak', 'admin-password'), 'utf8');
+    expect(adminPassword.length).toBeGreaterThanOrEqual(20);
+    expect(adminPassword).not.toBe('admin');
+    // The apiserver knows the token the seed job and kwok present, in system:masters.
+    const token = readFileSync(path.join(dir, 'cluster-admin', 'admin-token'), 'utf8');
+    expect(readFileSync(path.join(dir, 'apiserver', 'admin-tokens.csv'), 'utf8')).toBe(`${token},kmg-cluster-admin,kmg-cluster-admin,"system:masters"\n`);
     const second = await run(process.execPath, [path.join(composeDir, 'init-secrets.mjs'), dir]);
     expect(second.stdout).toContain('kept');
-    expect(readFileSync(path.join(dir, 'encryption-key'), 'utf8')).toBe(key);
+    expect(readFileSync(path.join(dir, 'gateway', 'encryption-key'), 'utf8')).toBe(key);
+    expect(readFileSync(path.join(dir, 'cluster-admin', 'admin-token'), 'utf8')).toBe(token);
+    expect(readFileSync(path.join(dir, 'keycloak', 'admin-password'), 'utf8')).toBe(adminPassword);
   }, 30_000);
 
   it('makes a Keycloak certificate a Node client trusts for keycloak.localhost, and an apiserver config trusting it', async () => {
@@ -144,9 +222,9 @@ describe('compose init scripts', () => {
     await run('bash', [path.join(composeDir, 'init-keycloak-tls.sh'), dir], {
       env: { ...process.env, KMG_KEYCLOAK_TLS_STORE_PASSWORD: password, KEYCLOAK_ISSUER: 'https://keycloak.localhost:8443/realms/mcp' },
     });
-    const ca = readFileSync(path.join(dir, 'keycloak-tls.crt'), 'utf8');
+    const ca = readFileSync(path.join(dir, 'gateway', 'keycloak-tls.crt'), 'utf8');
     // Serve TLS with the generated keystore (as Keycloak will) and connect as the gateway does: custom CA, hostname checked.
-    const server = createHttpsServer({ pfx: readFileSync(path.join(dir, 'keycloak-tls.p12')), passphrase: password }, (_req, res) => res.end('ok'));
+    const server = createHttpsServer({ pfx: readFileSync(path.join(dir, 'keycloak', 'keycloak-tls.p12')), passphrase: password }, (_req, res) => res.end('ok'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const { port } = server.address() as AddressInfo;
@@ -162,7 +240,7 @@ describe('compose init scripts', () => {
     } finally {
       server.close();
     }
-    const authn = parseYaml(readFileSync(path.join(dir, 'k3s-authentication.yaml'), 'utf8')) as {
+    const authn = parseYaml(readFileSync(path.join(dir, 'apiserver', 'authentication.yaml'), 'utf8')) as {
       apiVersion: string;
       kind: string;
       jwt: Array<{ issuer: { url: string; audiences: string[]; certificateAuthority: string }; claimMappings: unknown }>;
@@ -171,7 +249,7 @@ describe('compose init scripts', () => {
     expect(authn.jwt[0]!.issuer).toEqual({ url: 'https://keycloak.localhost:8443/realms/mcp', audiences: ['kubernetes'], certificateAuthority: ca });
     // In step with the local stack's kube-apiserver: same API version, audience and claim mappings.
     const { authenticationConfig } = await import('../stack/components/kube-apiserver.js');
-    const stack = parseYaml(authenticationConfig({ KEYCLOAK_ISSUER: 'https://x/realms/mcp', STACK_CA_FILE: path.join(dir, 'keycloak-tls.crt') })) as typeof authn;
+    const stack = parseYaml(authenticationConfig({ KEYCLOAK_ISSUER: 'https://x/realms/mcp', STACK_CA_FILE: path.join(dir, 'gateway', 'keycloak-tls.crt') })) as typeof authn;
     expect(authn.apiVersion).toBe(stack.apiVersion);
     expect(authn.jwt[0]!.issuer.audiences).toEqual(stack.jwt[0]!.issuer.audiences);
     expect(authn.jwt[0]!.claimMappings).toEqual(stack.jwt[0]!.claimMappings);
@@ -180,12 +258,13 @@ describe('compose init scripts', () => {
 });
 
 describe('compose configuration files', () => {
-  it('worker.yaml passes the worker schema and points at the k3s service', async () => {
+  it('worker.yaml passes the worker schema and points at the compose apiserver by the name its certificate holds', async () => {
     const { loadWorkerConfig } = await import('@kmg/worker/config');
     const cfg = loadWorkerConfig(['--config', path.join(composeDir, 'worker.yaml')], {});
-    expect(cfg.clusters.map((c) => [c.name, c.server, c.identity])).toEqual([['k3s', 'https://k3s:6443', 'bearer']]);
+    expect(cfg.clusters.map((c) => [c.name, c.server, c.identity])).toEqual([['compose', 'https://kubernetes:6443', 'bearer']]);
     expect(cfg.host).toBe('0.0.0.0');
-    expect(model.services.k3s).toBeDefined();
+    // kube-apiserver's self-signed certificate names `kubernetes`; the service carries that alias.
+    expect(model.services['kube-apiserver']!.networks?.default?.aliases).toContain('kubernetes');
   });
 
   it('gateway.yaml passes the gateway schema with the environment compose gives it', async () => {

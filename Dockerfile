@@ -11,6 +11,9 @@
 #   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> .
 ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
+# A registry behind a private CA or needing credentials: pass an npmrc as a build secret (never baked in):
+#   docker build --secret id=npmrc,src=$HOME/.npmrc .
+
 # ---- deps: production node_modules for shared, worker and gateway only (no test tooling) ----
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /src
@@ -20,7 +23,7 @@ COPY worker/package.json worker/
 COPY gateway/package.json gateway/
 COPY test/package.json test/
 # The lock is complete for every platform, so npm ci installs exactly it (no fallback that could resolve anew).
-RUN --mount=type=cache,target=/root/.npm \
+RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npmrc,target=/root/.npmrc \
     npm ci --omit=dev --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway
 
 # ---- build: compile TypeScript (the build tsconfigs leave tests and test helpers out) ----
@@ -31,7 +34,7 @@ COPY shared/package.json shared/
 COPY worker/package.json worker/
 COPY gateway/package.json gateway/
 COPY test/package.json test/
-RUN --mount=type=cache,target=/root/.npm \
+RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npmrc,target=/root/.npmrc \
     npm ci --no-audit --no-fund --ignore-scripts -w shared -w worker -w gateway --include-workspace-root
 COPY shared/tsconfig.json shared/
 COPY shared/src shared/src

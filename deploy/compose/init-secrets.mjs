@@ -9,24 +9,28 @@
 // Files are owned by the uid of the process that reads them (1000: the product image and Keycloak;
 // 0: kube-apiserver) and unreadable to others.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const out = process.argv[2] ?? '/out';
 const asRoot = process.getuid?.() === 0;
+const handOver = [];
 const dir = (name, owner) => {
   const d = join(out, name);
   mkdirSync(d, { recursive: true });
-  // cluster-init (uid 1000) writes the apiserver's CA certificate into these.
-  if (asRoot && owner !== undefined) chownSync(d, owner, owner);
+  // cluster-init (uid 1000) writes the apiserver's CA certificate into these; handed over last, since
+  // root here has no DAC_OVERRIDE to write into a folder it no longer owns.
+  if (owner !== undefined) handOver.push([d, owner]);
   return d;
 };
 const write = (path, content, { mode = 0o400, uid = 1000, gid = uid, keep = true } = {}) => {
   if (keep && existsSync(path)) return console.log(`kept ${path}`);
+  rmSync(path, { force: true });
   writeFileSync(path, content, { mode });
+  // chmod before chown: the container has CHOWN but not FOWNER, so root cannot chmod a file it gave away.
+  chmodSync(path, mode);
   // Owned by the reading uid when run as root (compose); left as is otherwise (tests, rootless).
   if (asRoot) chownSync(path, uid, gid);
-  chmodSync(path, mode);
   console.log(`created ${path}`);
 };
 
@@ -61,3 +65,5 @@ if (!token || !existsSync(csvFile) || !readFileSync(csvFile, 'utf8').startsWith(
 } else {
   console.log(`kept ${csvFile} and ${tokenFile}`);
 }
+
+if (asRoot) for (const [d, owner] of handOver) chownSync(d, owner, owner);

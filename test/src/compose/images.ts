@@ -107,7 +107,8 @@ CMD ["node"]
 ADD keycloak.tar.gz /opt
 FROM ${REFS.keycloak}-jre
 COPY --from=unpack --chown=1000:0 /opt/keycloak-${KEYCLOAK_VERSION} /opt/keycloak
-RUN useradd --uid 1000 --gid 0 --home-dir /opt/keycloak --no-create-home keycloak
+RUN useradd --uid 1000 --gid 0 --home-dir /opt/keycloak --no-create-home keycloak \\
+ && install -d -o 1000 -g 0 -m 0775 /opt/keycloak/data
 USER 1000
 EXPOSE 8080 8443 9000
 ENV LANG=C.UTF-8

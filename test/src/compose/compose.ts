@@ -141,7 +141,7 @@ export async function composeUp(report: Report): Promise<Record<string, string>>
     USERS: 'alice,bob,carol',
     ...realmPasswords(),
   };
-  writeFileSync(composeEnvFile, `# written by \`npm run compose -- up\`\n${formatEnvFile(env)}`);
+  writeFileSync(composeEnvFile, formatEnvFile(env).replace(/^# written by .*\n/, '# written by `npm run compose -- up`\n'));
   report(`compose: up in ${((Date.now() - t0) / 1000).toFixed(1)}s; env in ${composeEnvFile}`);
   return env;
 }

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../stack/component.js';
 import { gatewayConfig } from '../stack/components/gateways.js';
-import { loadStackEnv, repoRoot } from '../stack/env.js';
+import { loadStackEnv, readStackEnvRaw, repoRoot } from '../stack/env.js';
 import { dockerBin, ensureEngine, ensureHostTools } from './engine.js';
 import { ensureBaseImages, ensureProductImage, REFS } from './images.js';
 import { reporter, run, sleep } from './run.js';
@@ -70,7 +70,7 @@ describe.skipIf(engineProblem !== undefined)('the product image, run as users ru
   it('starts the gateway from a config file with a read-only root, turns healthy, writes only to /tmp, and exits on SIGTERM within the grace period', async () => {
     const env = loadStackEnv();
     const port = await freePort();
-    const cfg = gatewayConfig(env as unknown as Record<string, string>, { publicUrl: `http://127.0.0.1:${port}`, encryptionKey: randomBytes(32).toString('base64') });
+    const cfg = gatewayConfig(readStackEnvRaw() ?? {}, { publicUrl: `http://127.0.0.1:${port}`, encryptionKey: randomBytes(32).toString('base64') });
     copyFileSync(env.STACK_CA_FILE, path.join(dir, 'ca.crt'));
     const orgs = JSON.parse(JSON.stringify(cfg.orgs).replaceAll(env.STACK_CA_FILE, '/etc/kmg/ca.crt')) as unknown;
     writeFileSync(path.join(dir, 'gateway.yaml'), stringify({ ...cfg, orgs, listen: { host: '127.0.0.1', port } }), { mode: 0o644 });

@@ -17,8 +17,6 @@ export interface CommandEntry {
   notRunnable?: string;
 }
 
-const NO_DOCKER = 'needs a Docker engine, which the test machines do not have';
-
 export const COMMANDS: CommandEntry[] = [
   // CI runs the README's test command on a fresh machine.
   { command: 'npm ci && npm test', ranBy: { file: '.ci/run', contains: 'npm test' } },
@@ -26,19 +24,28 @@ export const COMMANDS: CommandEntry[] = [
   { command: 'npm ci && npm start', ranBy: { file: 'test/src/gateway-mcp/dev-start.it.test.ts', contains: "spawn('npm', ['start']" } },
   { command: 'npm ci', ranBy: { file: '.ci/run', contains: '\nnpm ci --no-audit --no-fund\n' } },
   { command: 'npm start', ranBy: { file: 'test/src/gateway-mcp/dev-start.it.test.ts', contains: "spawn('npm', ['start']" } },
+  // The compose journey (where a container engine can start) runs the wrapper, which runs compose up --wait.
+  { command: 'docker compose up -d --build --wait', ranBy: { file: 'test/src/compose/journey.it.test.ts', contains: 'composeUp(report)' } },
+  { command: 'npm run compose -- up', ranBy: { file: 'test/src/compose/journey.it.test.ts', contains: 'composeUp(report)' } },
+  { command: 'npm run compose -- down', ranBy: { file: 'test/src/compose/journey.it.test.ts', contains: 'composeDown(report)' } },
   {
-    command: 'docker compose up -d --build',
-    notRunnable: `${NO_DOCKER}; test/src/deploy/compose.unit.test.ts checks compose.yaml and validates its configs against the schemas`,
+    command: 'npm run compose -- status',
+    notRunnable: 'prints the state of a running compose project; the journey suite checks the same container states',
   },
-  { command: 'docker compose ps', notRunnable: NO_DOCKER },
+  {
+    command: 'docker compose exec keycloak cat /secrets/admin-password',
+    notRunnable: 'reads the generated password of a running compose project; compose.unit.test.ts checks that no default admin password is set',
+  },
+  { command: 'docker build -t kube-mcp-gateway .', ranBy: { file: 'test/src/compose/image.it.test.ts', contains: 'docker build' } },
+  { command: /^docker run -d --name kmg-(gateway|worker) --read-only .+$/, ranBy: { file: 'test/src/compose/image.it.test.ts', contains: "'run', '-d', '--name'" } },
   {
     command: 'docker build -t registry.example.com/platform/kube-mcp-gateway:0.1.0 .',
-    notRunnable: `${NO_DOCKER}; test/src/deploy/image.it.test.ts runs the image's install steps and starts both processes from its runtime tree`,
+    notRunnable: 'tags the image for your registry; test/src/compose/image.it.test.ts builds the same Dockerfile and runs both entry points',
   },
   { command: 'docker push registry.example.com/platform/kube-mcp-gateway:0.1.0', notRunnable: 'pushes to your registry' },
   {
     command: 'docker run --rm -p 127.0.0.1:8080:8080 -v "$PWD/gateway.yaml:/etc/kmg/gateway.yaml:ro" kube-mcp-gateway:dev gateway --config /etc/kmg/gateway.yaml',
-    notRunnable: `${NO_DOCKER}; test/src/deploy/image.it.test.ts starts the gateway from the image's runtime tree`,
+    notRunnable: 'needs your gateway.yaml; test/src/compose/image.it.test.ts runs the gateway from the image with its own config',
   },
   { command: 'kubectl create namespace mcp', notRunnable: 'changes a cluster you own' },
   {

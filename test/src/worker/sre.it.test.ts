@@ -206,6 +206,21 @@ describe('resources_create_or_update', () => {
   });
 });
 
+describe('resources_patch', () => {
+  it("refuses a misspelled field (fieldValidation Strict) and patches as the user's own field manager", async () => {
+    const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: patched\n  namespace: ${NS}\ndata:\n  a: "1"\n`;
+    expect((await alice.callTool({ name: 'resources_create_or_update', arguments: { manifest } })).isError).toBeFalsy();
+    const typo = await alice.callTool({ name: 'resources_patch', arguments: { kind: 'ConfigMap', name: 'patched', namespace: NS, patch: { dta: { b: '2' } } } });
+    expect(typo.isError).toBe(true);
+    expect(textOf(typo)).toMatch(/dta/);
+    const ok = await alice.callTool({ name: 'resources_patch', arguments: { kind: 'ConfigMap', name: 'patched', namespace: NS, patch: { data: { b: '2' } } } });
+    expect(ok.isError).toBeFalsy();
+    const cm = await admin.get<{ data: Record<string, string>; metadata: { managedFields: Array<{ manager: string; operation: string }> } }>(`/api/v1/namespaces/${NS}/configmaps/patched`);
+    expect(cm.data).toEqual({ a: '1', b: '2' });
+    expect(cm.metadata.managedFields.filter((f) => f.operation === 'Update').map((f) => f.manager)).toContain('kube-mcp/oidc:alice');
+  });
+});
+
 describe('workload_diagnose', () => {
   it('explains a crashlooping pod: state, last exit, restarts, and what to do', async () => {
     const res = await alice.callTool({ name: 'workload_diagnose', arguments: { kind: 'Pod', name: 'crashy', namespace: NS } });

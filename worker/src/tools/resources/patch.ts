@@ -3,7 +3,7 @@ import { resourcePath } from '../../k8s/discovery.js';
 import { slimObject } from '../../output/format.js';
 import { dryRunArg, objectRefArgs } from '../args.js';
 import { defineTool, WRITE } from '../define.js';
-import { FIELD_MANAGER } from './apply.js';
+import { fieldManagerFor } from './field-manager.js';
 import { namespaceFor, resolveResource, type KubeObject } from './common.js';
 import { checkedSecretJsonPatch, isCoreSecret } from './secret-patch.js';
 
@@ -36,7 +36,8 @@ export const resourcesPatch = defineTool({
     const stored = await ctx.clients().rest.json<KubeObject>('PATCH', resourcePath(r, ns, a.name), {
       body,
       contentType: CONTENT_TYPES[a.type],
-      query: { fieldManager: FIELD_MANAGER, dryRun: a.dryRun ? 'All' : undefined },
+      // Like apply: the user's own field manager, and unknown fields refused rather than dropped silently.
+      query: { fieldManager: await fieldManagerFor(ctx), fieldValidation: 'Strict', dryRun: a.dryRun ? 'All' : undefined },
       signal: ctx.signal,
     });
     return {

@@ -211,6 +211,16 @@ describe('header smuggling toward the worker and the apiserver', () => {
     nothingLeaked();
   });
 
+  it('refuses two Authorization headers (alice and bob)', async () => {
+    const seen = await seenBy(async () => {
+      const res = await post(call('whoami'), { authorization: [`Bearer ${tokens.alice}`, `Bearer ${tokens.bob}`] });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    });
+    expect(seen).toEqual([]);
+    nothingLeaked();
+  });
+
   /** A request written byte by byte: Node's client would never send these framings. */
   async function rawSocket(head: string, body: string): Promise<string> {
     const u = new URL(gw.mcpUrl('rs'));

@@ -337,6 +337,7 @@ describe('redirect_uri tricks at /authorize (registered: http://127.0.0.1:41999/
     ['a longer path with the registered one as prefix', 'http://127.0.0.1:41999/callback/../../evil'],
     ['a path extension', 'http://127.0.0.1:41999/callbackevil'],
     ['userinfo pointing at another host', 'http://127.0.0.1:41999@evil.example/callback'],
+    ['a fragment', 'http://127.0.0.1:41999/callback#evil'],
     ['a different case in the path', 'http://127.0.0.1:41999/CALLBACK'],
     ['percent-encoded dot segments', 'http://127.0.0.1:41999/callback/%2e%2e/evil'],
     ['an encoded slash', 'http://127.0.0.1:41999/callback%2Fevil'],

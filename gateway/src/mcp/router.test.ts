@@ -166,6 +166,20 @@ describe('MCP path through the gateway', () => {
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
     });
 
+    it('refuses two Authorization headers with 401 invalid_token, forwarding nothing (Node would keep the first)', async () => {
+      const res = await request(app)
+        .post('/orgs/acme/mcp')
+        .set('accept', 'application/json, text/event-stream')
+        .set('content-type', 'application/json')
+        // superagent sends an array value as repeated header lines; its types allow that only for Cookie.
+        .set({ authorization: ['Bearer alice-read', 'Bearer bob-rw'] } as unknown as Record<string, string>)
+        .send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+      expect(res.headers['www-authenticate']).toContain('more than one Authorization header');
+      expect(w1.seen).toHaveLength(0);
+    });
+
     it('refuses a write tool without mcp:tools:write with 403 insufficient_scope naming the scope', async () => {
       await post('alice-read', { jsonrpc: '2.0', id: 1, method: 'tools/list' });
       const res = await post('alice-read', { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'pods_delete', arguments: { namespace: 'x', name: 'y' } } });

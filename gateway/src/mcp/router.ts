@@ -68,7 +68,7 @@ async function pipeline(rt: McpRuntime, readBody: ReturnType<typeof bodyReader>,
   let parsed: ParsedContext | undefined;
   let cluster: ClusterContext | undefined;
   try {
-    authed = { ...base, ...(await authenticate(rt, base, req.headers)) };
+    authed = { ...base, ...(await authenticate(rt, base, req.headers, req.rawHeaders)) };
     const body = await readBody(req, res);
     // The rate-limit counters go to the store together with the session lookup (one round trip, not two).
     const limit = rateLimitStep(rt, authed);

@@ -61,6 +61,8 @@ export function redirectUriMatches(registered: string[], requested: string): boo
     return false;
   }
   if (r.protocol !== 'http:' || !isLoopbackHost(r.hostname)) return false;
+  // Only the port may differ: a fragment or userinfo (refused at registration) never matches.
+  if (requested.includes('#') || r.username || r.password) return false;
   return registered.some((reg) => {
     try {
       const g = new URL(reg);

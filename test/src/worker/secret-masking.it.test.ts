@@ -154,7 +154,9 @@ describe('apiserver errors about Secrets never echo their text', () => {
 
   it('keeps the RBAC and not-found messages, which name only the request', async () => {
     const o = await call('resources_get', { kind: 'secret', name: 'no-such-secret', namespace: NS });
-    expect(o.text).toBe('NotFound: secrets "no-such-secret" not found');
+    // The apiserver's not-found text (it names only the request), then the worker's own hint on where it looked.
+    expect(o.text).toMatch(/^NotFound: secrets "no-such-secret" not found \(looked in namespace kmg-worker-it of cluster stack\)\. To find it: /);
+    expectNoLeak(o);
   });
 });
 

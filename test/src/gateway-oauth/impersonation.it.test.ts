@@ -13,7 +13,7 @@ import { launchBrowser } from '../support/browser-login.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/oauth-gateway-process.js';
 import { browserAuthorization, exchangeCode, refreshTokens, type TokenSet } from '../support/oauth-flow.js';
 import { NS } from '../worker/fixtures.js';
-import { adminRest, ensure, ensureNamespace, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
+import { adminRest, ensureNamespace, impersonatorTokenFile, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
 
 let env: StackEnv;
 let browser: Browser;
@@ -25,24 +25,9 @@ beforeAll(async () => {
   env = loadStackEnv();
   const admin = adminRest(env);
   await ensureNamespace(admin, NS);
-  const sa = 'kmg-gw-impersonator';
-  await ensure(admin, `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: NS } });
-  await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: sa },
-    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-  });
-  await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: sa },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
-    subjects: [{ kind: 'ServiceAccount', name: sa, namespace: NS }],
-  });
-  const tr = await admin.json<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${sa}/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
+  const tokenFile = await impersonatorTokenFile(admin, NS, 'kmg-gw-impersonator');
   const dir = mkdtempSync(path.join(tmpdir(), 'kmg-gw-imp-'));
-  const tokenFile = path.join(dir, 'token');
   const keyFile = path.join(dir, 'identity.pem');
-  writeFileSync(tokenFile, tr.status.token);
   const keys = await generateKeyPair('ES256', { extractable: true });
   writeFileSync(keyFile, await exportPKCS8(keys.privateKey), { mode: 0o600 });
   const assertionIssuer = 'https://gateway.kmg.test/impersonation-it';

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
 import { NS, setUpFixtures } from './fixtures.js';
-import { adminRest, ensure, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, impersonatorTokenFile, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
 
 let env: StackEnv;
 let dir: string;
@@ -102,23 +102,7 @@ describe('impersonation worker serving two clusters', () => {
 
   beforeAll(async () => {
     const admin = adminRest(env);
-    const sa = 'kmg-worker-pinning';
-    await ensure(admin, `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: NS } });
-    await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: sa },
-      rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-    });
-    await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: sa },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
-      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: NS }],
-    });
-    const tr = await admin.json<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${sa}/token`, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-    });
-    const tokenFile = path.join(dir, 'sa-token');
-    writeFileSync(tokenFile, tr.status.token);
-    worker = await twoClusterWorker('impersonation', tokenFile);
+    worker = await twoClusterWorker('impersonation', await impersonatorTokenFile(admin, NS, 'kmg-worker-pinning'));
   });
 
   it('acts as the asserted user on the cluster the assertion and the header agree on', async () => {

@@ -1,5 +1,8 @@
 // Shared pieces of the worker integration suites: an SDK client per user, and an admin REST client
 // (the stack's admin kubeconfig) for setting up fixtures.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { KubeRest } from '@kmg/worker/k8s/rest';
@@ -54,6 +57,29 @@ export function adminRest(env: StackEnv): KubeRest {
 export async function ensure(rest: KubeRest, collectionPath: string, body: unknown): Promise<void> {
   const res = await rest.raw('POST', collectionPath, { body });
   if (res.status !== 201 && res.status !== 200 && res.status !== 409) throw new Error(`create ${collectionPath} failed: ${res.status} ${res.text.slice(0, 300)}`);
+}
+
+/**
+ * A service account that may impersonate users and groups (what an impersonation-mode worker runs as), and a file
+ * holding a one-hour token for it.
+ */
+export async function impersonatorTokenFile(rest: KubeRest, namespace: string, sa: string): Promise<string> {
+  await ensure(rest, `/api/v1/namespaces/${namespace}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace } });
+  await ensure(rest, '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: sa },
+    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
+  });
+  await ensure(rest, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: sa },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
+    subjects: [{ kind: 'ServiceAccount', name: sa, namespace }],
+  });
+  const tr = await rest.json<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${sa}/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), `${sa}-`)), 'token');
+  writeFileSync(file, tr.status.token);
+  return file;
 }
 
 export async function ensureNamespace(rest: KubeRest, name: string): Promise<void> {
@@ -113,7 +139,6 @@ export async function startWorkerProcess(env: StackEnv, extraEnv: Record<string,
   const { spawn } = await import('node:child_process');
   const { freePort } = await import('../stack/component.js');
   const { repoRoot } = await import('../stack/env.js');
-  const path = await import('node:path');
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(repoRoot, 'worker', 'dist', 'main.js')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), KUBE_APISERVER_URL: env.KUBE_APISERVER_URL, KUBE_CA_FILE: env.KUBE_CA_FILE, LOG_LEVEL: 'warn', ...extraEnv },

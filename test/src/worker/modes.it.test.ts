@@ -1,7 +1,5 @@
 // Worker modes against the real apiserver: read-only and non-destructive tool lists, impersonation
 // with a gateway-signed identity assertion (forged and expired ones refused), and stdio with a kubeconfig.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signIdentityAssertion, ASSERTION_TYPE } from '@kmg/shared';
 import { Client } from '@modelcontextprotocol/client';
@@ -12,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, repoRoot, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
 import { NS, setUpFixtures } from './fixtures.js';
-import { adminRest, ensure, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, impersonatorTokenFile, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
 
 let env: StackEnv;
 const started: WorkerProcess[] = [];
@@ -56,23 +54,7 @@ describe('impersonation mode', () => {
 
   beforeAll(async () => {
     const admin = adminRest(env);
-    const sa = 'kmg-worker-impersonator';
-    await ensure(admin, `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: NS } });
-    await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: sa },
-      rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-    });
-    await ensure(admin, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: sa },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
-      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: NS }],
-    });
-    const tr = await admin.json<{ status: { token: string } }>('POST', `/api/v1/namespaces/${NS}/serviceaccounts/${sa}/token`, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-    });
-    const dir = mkdtempSync(path.join(tmpdir(), 'kmg-imp-'));
-    const tokenFile = path.join(dir, 'token');
-    writeFileSync(tokenFile, tr.status.token);
+    const tokenFile = await impersonatorTokenFile(admin, NS, 'kmg-worker-impersonator');
     keys = await generateKeyPair('ES256');
     worker = await startWorkerProcess(env, {
       WORKER_IDENTITY: 'impersonation',

@@ -35,7 +35,9 @@ let model: ComposeModel;
 
 beforeAll(async () => {
   // Debian's docker-compose (installed by .ci/run); it parses and validates without a Docker engine.
-  const { stdout } = await run('docker-compose', ['-f', composeFile, 'config'], { cwd: repoRoot, env: { ...process.env, COMPOSE_PROJECT_NAME: 'kmg' } });
+  // A user's plain shell: the integration setup exports the stack's variables (KEYCLOAK_ADMIN_USER among them) into
+  // this process, and compose.yaml would take them as overrides.
+  const { stdout } = await run('docker-compose', ['-f', composeFile, 'config'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COMPOSE_PROJECT_NAME: 'kmg' } });
   model = parseYaml(stdout) as ComposeModel;
 }, 60_000);
 

@@ -37,8 +37,9 @@ export function maskKnownValues(text: string, hidden: Set<string>): string {
   let out = text;
   const needles = [...hidden].filter((h) => h.length >= 4).flatMap((h) => [h, Buffer.from(h).toString('base64')]);
   for (const n of needles.sort((x, y) => y.length - x.length)) out = out.split(n).join(MASK);
-  // "password: x" / "token=x" lines a chart's NOTES print directly.
-  return out.replace(/((?:pass(?:word|wd)?|secret|token|api[-_]?key)\s*[:=]\s*)(["']?)[^\s"']+\2/gi, `$1${MASK}`);
+  // "password: x", "token=x" and "password x" phrases a chart's NOTES print directly (a generated credential is in no
+  // values tree). Masking the word after "password" in prose costs a word; showing a credential costs the credential.
+  return out.replace(/((?:pass(?:word|wd)?|secret|token|api[-_]?key)(?:\s*[:=]\s*|[ \t]+))(["']?)[^\s"']+\2/gi, `$1${MASK}`);
 }
 
 /** A rendered manifest with Secrets masked and any hidden value masked wherever else it appears (ConfigMaps, env). */

@@ -76,6 +76,11 @@ describe('Helm release secrets', () => {
     await close();
   });
 
+  it('masks a credential the NOTES print after "password" with no colon, which no values tree holds', () => {
+    expect(maskKnownValues('Log in with password nt-4f2a9c (user admin)', new Set())).toBe('Log in with password *** (user admin)');
+    expect(maskKnownValues('token: abc123 and secret=xyz789', new Set())).toBe('token: *** and secret=***');
+  });
+
   it('masks values under sensitive keys, also in arrays, and those values where NOTES and the manifest repeat them', async () => {
     const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
     const res = await client.callTool({ name: 'helm_release_get', arguments: { name: 'web', namespace: 'apps', show: ['values', 'notes', 'manifest', 'chartValues'] } });

@@ -4,13 +4,13 @@
 // proving nothing at run time needs a dev dependency.
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../stack/component.js';
 import { loadStackEnv } from '../stack/env.js';
 import { repoRoot } from './paths.js';
 
@@ -93,13 +93,6 @@ function filesUnder(dir: string): string[] {
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(() => r(undefined)));
-  return port;
-}
 
 describe('the image runtime tree', () => {
   it('holds production dependencies only', () => {

@@ -4,25 +4,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { sdkClient, startWorkers, tapWorker, type Tap } from '../gateway-mcp/harness.js';
+import { freePort } from '../stack/component.js';
 import { loadStackEnv, repoRoot, type StackEnv } from '../stack/env.js';
 import { userToken } from '../support/keycloak-tokens.js';
 
 const gatewayMain = path.join(repoRoot, 'gateway', 'dist', 'main.js');
 const workerMain = path.join(repoRoot, 'worker', 'dist', 'main.js');
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(() => r(undefined)));
-  return port;
-}
 
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { sdkClient } from '../gateway-mcp/harness.js';
+import { freePort } from '../stack/component.js';
 import { loadStackEnv, repoRoot, type StackEnv } from '../stack/env.js';
 import { kubeToken, userToken } from '../support/keycloak-tokens.js';
 
@@ -20,13 +20,6 @@ interface Report {
   checks: Array<{ name: string; ok: boolean; critical?: boolean; error?: string }>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(() => r(undefined)));
-  return port;
-}
 
 /** A closed local port: connecting to it is refused at once. */
 async function deadUrl(scheme: string, suffix = ''): Promise<string> {

@@ -9,13 +9,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { sdkClient } from '../gateway-mcp/harness.js';
+import { freePort } from '../stack/component.js';
 import { loadStackEnv, repoRoot, type StackEnv } from '../stack/env.js';
 import { launchBrowser } from '../support/browser-login.js';
 import { browserAuthorization, exchangeCode } from '../support/oauth-flow.js';
@@ -26,13 +26,6 @@ type Json = Record<string, unknown>;
 interface OrgCluster { name: string; workers: string[]; identity?: string; audience?: string; exchangeScopes?: string[]; default?: boolean }
 interface Org { name: string; mode?: string; clusters: OrgCluster[]; oauth?: Json & { keycloak?: Json; registration?: Json }; exchange?: Json; resourceServer?: Json }
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(() => r(undefined)));
-  return port;
-}
 
 async function waitFor(what: string, probe: () => Promise<boolean>, proc: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;

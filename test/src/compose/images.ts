@@ -281,9 +281,12 @@ function projectInputs(repoRoot: string): string[] {
  * in an image layer.
  */
 function buildNpmrc(): string | undefined {
-  const caFile = process.env.NODE_EXTRA_CA_CERTS || process.env.npm_config_cafile;
-  if (!caFile || !existsSync(caFile)) return undefined;
-  const certs = readFileSync(caFile, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  // npm's `ca` replaces its trust store, so hand over every bundle this host trusts. Inside `npm test` the stack's
+  // setup points NODE_EXTRA_CA_CERTS at the stack's own CA, which alone would lose the registry's trust.
+  const files = [process.env.npm_config_cafile, process.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt', process.env.NODE_EXTRA_CA_CERTS];
+  const certs = [...new Set(files.filter((f): f is string => !!f && existsSync(f)))].flatMap(
+    (f) => readFileSync(f, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [],
+  );
   if (certs.length === 0) return undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'kmg-npmrc-'));
   const file = path.join(dir, 'npmrc');

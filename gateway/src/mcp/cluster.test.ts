@@ -45,6 +45,20 @@ describe('the cluster a request acts on', () => {
   it('is a tool error when the call names another cluster than its /clusters/{name} URL', () => {
     expect(() => pinCluster(org, prod, true, parsed(call({ cluster: 'dev' })))).toThrow(ToolInputRefusal);
   });
+  it('is a tool error for a cluster that is not a string, naming the argument, the clusters and the fix', () => {
+    let err: unknown;
+    try {
+      pinCluster(org, dev, false, parsed(call({ cluster: 42 }, 9)));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ToolInputRefusal);
+    expect((err as ToolInputRefusal).id).toBe(9);
+    expect((err as Error).message).toBe(
+      'Invalid arguments for pods_list: cluster: expected a string, got a number. Pass one of this organisation\'s clusters (dev, prod) as a string, or omit cluster to use "dev", and call pods_list again.',
+    );
+    expect(() => pinCluster(org, dev, false, parsed([call({ cluster: ['prod'] }, 1)]))).toThrow(McpRequestError);
+  });
   it('refuses a batch whose calls address two clusters, or an unknown one', () => {
     expect(() => pinCluster(org, dev, false, parsed([call({ cluster: 'prod' }, 1), call({}, 2)]))).toThrow(McpRequestError);
     expect(() => pinCluster(org, dev, false, parsed([call({ cluster: 'nope' }, 1)]))).toThrow(McpRequestError);

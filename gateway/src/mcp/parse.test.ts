@@ -47,7 +47,6 @@ describe('read-and-parse-once: the gateway decides on the message the worker get
     ['a tools/call whose name is not a string', bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":["pods_delete"]}}'), -32602],
     ['a tools/call without params', bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call"}'), -32602],
     ['arguments that are not an object', bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pods_delete","arguments":[1]}}'), -32602],
-    ['a non-string cluster', bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pods_list","arguments":{"cluster":{"name":"b"}}}}'), -32602],
     ['a number out of range', bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pods_list","arguments":{"limit":1e999}}}'), -32600],
     ['a fractional id', bytes('{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}'), -32600],
     ['nesting deeper than 64', bytes(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":${'['.repeat(80)}${']'.repeat(80)}}}`), -32600],
@@ -58,6 +57,11 @@ describe('read-and-parse-once: the gateway decides on the message the worker get
   ];
   it.each(refused)('refuses %s with HTTP 400', (_name, body, code) => {
     expect(refusal(() => parseMcpBody({ body }))).toEqual({ status: 400, code });
+  });
+
+  it('reads a non-string arguments.cluster as bad tool input for cluster pinning, not as a malformed request', () => {
+    const parsed = parseMcpBody({ body: bytes('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pods_list","arguments":{"cluster":{"name":"b"}}}}') });
+    expect(parsed.calls).toEqual([{ id: 1, name: 'pods_list', badClusterType: 'an object' }]);
   });
 
   it('decides every element of a batch', () => {

@@ -26,6 +26,8 @@ export interface ToolCall {
   readonly namespace?: string;
   /** `arguments.cluster` as sent (the gateway checks it names one of the org's clusters). */
   readonly cluster?: string;
+  /** The JSON type of an `arguments.cluster` that is not a string (a tool input error, decided by cluster pinning). */
+  readonly badClusterType?: string;
 }
 
 export interface ParsedRequest {
@@ -148,10 +150,21 @@ function toolCallOf(m: JsonRpcMessage): ToolCall | undefined {
   if (!params || typeof params.name !== 'string' || !params.name) throw refuse(JsonRpcCode.InvalidParams, 'Invalid params: tools/call needs params.name');
   const args = params.arguments;
   if (args !== undefined && !isObject(args)) throw refuse(JsonRpcCode.InvalidParams, 'Invalid params: tools/call arguments must be an object');
-  if (args?.cluster !== undefined && typeof args.cluster !== 'string') throw refuse(JsonRpcCode.InvalidParams, 'Invalid params: arguments.cluster must be a string');
   const ns = typeof args?.namespace === 'string' ? args.namespace : undefined;
   const cluster = typeof args?.cluster === 'string' ? args.cluster : undefined;
-  return { id: idOf(m), name: params.name, ...(ns !== undefined ? { namespace: ns } : {}), ...(cluster !== undefined ? { cluster } : {}) };
+  // A non-string cluster is bad tool input (MCP 2025-11-25, SEP-1303): cluster pinning answers it as a tool error.
+  const badClusterType = args?.cluster !== undefined && cluster === undefined ? jsonType(args.cluster) : undefined;
+  return {
+    id: idOf(m),
+    name: params.name,
+    ...(ns !== undefined ? { namespace: ns } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
+    ...(badClusterType !== undefined ? { badClusterType } : {}),
+  };
+}
+
+function jsonType(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /** RFC 9110 optional whitespace (SP, HTAB) around a field value. */

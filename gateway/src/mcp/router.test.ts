@@ -362,6 +362,19 @@ describe('MCP path through the gateway', () => {
       expect(audit.records).toEqual([expect.objectContaining({ tool: 'pods_list', cluster: 'elsewhere', outcome: 'rejected' })]);
     });
 
+    it('answers a cluster that is not a string with a tool error naming the argument and the fix, forwarding nothing', async () => {
+      audit.records.length = 0;
+      const res = await call('alice-rw', 58, { cluster: { name: 'prod' } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: 58, result: { isError: true } });
+      expect(res.body.error).toBeUndefined();
+      const text = (res.body as { result: { content: Array<{ text: string }> } }).result.content[0]!.text;
+      expect(text).toContain('cluster: expected a string, got an object');
+      expect(text).toContain('(dev, prod)');
+      expect(w1.seen).toHaveLength(0);
+      expect(audit.records).toEqual([expect.objectContaining({ tool: 'pods_list', outcome: 'rejected' })]);
+    });
+
     it('refuses a call naming a cluster other than the one its URL serves', async () => {
       const res = await call('alice-rw', 55, { cluster: 'dev' }, '/orgs/acme/mcp/clusters/prod');
       expect(res.body).toMatchObject({ id: 55, result: { isError: true } });

@@ -213,30 +213,44 @@ export async function cutOffProxy(targetOrigin: string): Promise<{ origin: strin
   };
 }
 
-/** Worker replicas of this suite's own (bearer mode against the stack's apiserver), so a test may kill one. */
-export async function startWorkers(env: StackEnv, count: number): Promise<{ urls: string[]; procs: ChildProcess[]; stop(): void }> {
+/** Worker replicas of this suite's own (bearer mode against the stack's apiserver), so a test may kill one and start it again on its port. */
+export async function startWorkers(env: StackEnv, count: number): Promise<{ urls: string[]; procs: ChildProcess[]; restart(i: number): Promise<void>; stop(): void }> {
   const main = path.join(repoRoot, 'worker', 'dist', 'main.js');
   const procs: ChildProcess[] = [];
   const urls: string[] = [];
+  const ports: number[] = [];
+  const spawnWorker = (port: number) =>
+    spawn(process.execPath, [main], {
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), KUBE_APISERVER_URL: env.KUBE_APISERVER_URL, KUBE_CA_FILE: env.KUBE_CA_FILE, WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack', LOG_LEVEL: 'warn' },
+    });
+  const healthy = async (u: string) => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await fetch(u.replace(/\/mcp$/, '/healthz')).then((r) => r.ok, () => false);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`worker ${u} did not start`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
   for (let i = 0; i < count; i++) {
     const probe = net.createServer();
     const port = await listen(probe);
     await new Promise((r) => probe.close(() => r(undefined)));
-    const proc = spawn(process.execPath, [main], {
-      stdio: 'ignore',
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), KUBE_APISERVER_URL: env.KUBE_APISERVER_URL, KUBE_CA_FILE: env.KUBE_CA_FILE, WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack', LOG_LEVEL: 'warn' },
-    });
-    procs.push(proc);
+    ports.push(port);
+    procs.push(spawnWorker(port));
     urls.push(`http://127.0.0.1:${port}/mcp`);
   }
-  for (const u of urls) {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await fetch(u.replace(/\/mcp$/, '/healthz')).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`worker ${u} did not start`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  return { urls, procs, stop: () => procs.forEach((p) => p.exitCode === null && p.kill('SIGTERM')) };
+  for (const u of urls) await healthy(u);
+  return {
+    urls,
+    procs,
+    async restart(i) {
+      const old = procs[i]!;
+      if (old.exitCode === null && old.signalCode === null) throw new Error(`worker ${i} is still running`);
+      procs[i] = spawnWorker(ports[i]!);
+      await healthy(urls[i]!);
+    },
+    stop: () => procs.forEach((p) => p.exitCode === null && p.signalCode === null && p.kill('SIGTERM')),
+  };
 }

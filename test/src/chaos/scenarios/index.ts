@@ -1,0 +1,5 @@
+// Every chaos scenario, in the order npm run chaos runs them. One file per scenario.
+import type { Scenario } from '../scenario.js';
+import { workerKill } from './worker-kill.js';
+
+export const scenarios: Scenario[] = [workerKill];

@@ -10,6 +10,7 @@ import type { KvStore } from './store/kv.js';
 import type { AccessTokenVerifier, UpstreamTokenSource } from './auth/principal.js';
 import { sitesFor, type Site } from './http/sites.js';
 import { requestId } from './http/request-id.js';
+import { UnavailableError } from './http/unavailable.js';
 import { createOAuthServer, type OAuthServerOptions } from './oauth/index.js';
 import { mcpRouter } from './mcp/router.js';
 import { createMcpRuntime, type McpRuntime, type McpRuntimeOverrides } from './mcp/runtime.js';
@@ -104,6 +105,12 @@ export function createApp(config: GatewayConfig, appDeps: AppDeps): GatewayApp {
 
   app.use((_req, res) => void res.status(404).json({ error: 'not_found' }));
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    if (err instanceof UnavailableError) {
+      req.log?.warn({ err: err.message }, 'dependency unavailable');
+      if (res.headersSent) return;
+      res.setHeader('Cache-Control', 'no-store').setHeader('Retry-After', String(err.retryAfterSeconds));
+      return void res.status(503).json({ error: 'temporarily_unavailable', error_description: `the ${err.dependency} is unavailable; retry later` });
+    }
     const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
     if (status >= 500) req.log?.error({ err }, 'unhandled error');
     if (res.headersSent) return;

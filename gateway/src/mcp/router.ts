@@ -4,6 +4,7 @@ import type { ClusterConfig } from '../config/mcp.js';
 import { defaultCluster } from '../config/mcp.js';
 import type { OrgConfig } from '../config/schema.js';
 import type { Site } from '../http/sites.js';
+import { UnavailableError } from '../http/unavailable.js';
 import { auditCalls, auditUnparsed, forwardOutcome } from './audit.js';
 import { authenticate } from './authenticate.js';
 import { bodyReader } from './body.js';
@@ -80,7 +81,8 @@ async function pipeline(rt: McpRuntime, readBody: ReturnType<typeof bodyReader>,
     const ctx: CredentialContext = { ...cluster, credential: await credentialStep(rt, cluster) };
     await policyStep(rt, ctx, req.headers);
     await forwardStep(rt, ctx, req, res);
-  } catch (err) {
+  } catch (caught) {
+    const err = caught instanceof UnavailableError ? unavailable(caught) : caught;
     if (!authed || !isRefusal(err)) {
       if (!authed && isRefusal(err)) return sendRefusal(res, base.site, err, null);
       throw err;
@@ -90,6 +92,14 @@ async function pipeline(rt: McpRuntime, readBody: ReturnType<typeof bodyReader>,
     else if (!parsed && req.method === 'POST' && err instanceof McpRequestError && status !== 404) auditUnparsed(rt, authed, status, err.message);
     sendRefusal(res, base.site, err, parsed?.parsed?.firstId ?? null);
   }
+}
+
+/**
+ * The store or the identity provider did not answer: 503 + Retry-After, whichever step needed it (token check,
+ * session, rate limit, exchange). Fails closed: nothing is forwarded, and the client retries instead of signing in.
+ */
+function unavailable(err: UnavailableError): McpRequestError {
+  return new McpRequestError(503, JsonRpcCode.ServerError, `${err.dependency} unavailable; retry later`, { 'Retry-After': String(err.retryAfterSeconds) }, 'unavailable');
 }
 
 /** Read-and-parse-once: what policy reads is what the worker gets. */

@@ -2,7 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import * as oidc from 'openid-client';
 import type { Site } from '../http/sites.js';
 import { readCookie, setLoginCookie } from '../http/cookies.js';
-import { OAuthError } from './errors.js';
+import { OAuthError, toOAuthError } from './errors.js';
+import { UnavailableError } from '../http/unavailable.js';
 import { redirectUriMatches } from './redirect-uri.js';
 import { oauthConfig, rateLimit, type OAuthContext } from './context.js';
 import { hashToken, randomToken, safeEqual } from './tokens.js';
@@ -92,7 +93,7 @@ export function authorizeRouter(ctx: OAuthContext, site: Site, sealer: Sealer): 
         throw new OAuthError('invalid_request', 'redirect_uri does not match a registered redirect URI');
       } else redirectUri = asked;
     } catch (e) {
-      const err = e instanceof OAuthError ? e : new OAuthError('server_error', 'internal error', { cause: e });
+      const err = toOAuthError(e);
       if (err.status >= 500) req.log?.error({ err: e }, 'authorize failed');
       if (err.retryAfter) res.setHeader('Retry-After', String(err.retryAfter));
       return sendErrorPage(res, err.status === 401 ? 400 : err.status, err.code, err.description);
@@ -140,7 +141,8 @@ export function authorizeRouter(ctx: OAuthContext, site: Site, sealer: Sealer): 
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, url.href);
     } catch (e) {
-      const err = e instanceof OAuthError ? e : new OAuthError('server_error', 'the identity provider is unavailable', { cause: e });
+      // Keycloak unreachable (discovery) or the store gone: temporarily_unavailable, the client may retry.
+      const err = e instanceof OAuthError || e instanceof UnavailableError ? toOAuthError(e) : new OAuthError('temporarily_unavailable', 'the identity provider is unavailable', { cause: e });
       if (err.status >= 500) req.log?.error({ err: e }, 'authorize failed');
       redirectToClient(res, site, redirectUri, { error: err.code, error_description: err.description, state });
     }

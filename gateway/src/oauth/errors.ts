@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { UnavailableError } from '../http/unavailable.js';
 
 /** RFC 6749 §4.1.2.1/§5.2, RFC 7591 §3.2.2, RFC 7009 §2.2.1, RFC 6750 §3.1 codes. */
 export type OAuthErrorCode =
@@ -57,13 +58,27 @@ export class OAuthError extends Error {
 }
 
 /**
+ * Any failure as an OAuthError: an unavailable store or identity provider is temporarily_unavailable (503 with
+ * Retry-After, RFC 6749 §4.1.2.1), anything else not already an OAuthError is server_error.
+ */
+export function toOAuthError(err: unknown, description = 'internal error'): OAuthError {
+  if (err instanceof OAuthError) return err;
+  if (err instanceof UnavailableError) {
+    return new OAuthError('temporarily_unavailable', `the ${err.dependency} is unavailable; retry later`, { cause: err, retryAfter: err.retryAfterSeconds });
+  }
+  return new OAuthError('server_error', description, { cause: err });
+}
+
+/**
  * The only writer of OAuth error bodies: `{error, error_description}`, `Cache-Control: no-store`.
  * invalid_client answered with 401 carries `WWW-Authenticate: Basic` (RFC 6749 §5.2). Anything that
- * is not an OAuthError becomes server_error 500 and goes to the log, not the client.
+ * is not an OAuthError becomes server_error 500 (or 503 for an unavailable dependency) and goes to the log, not the
+ * client.
  */
 export function sendOAuthError(req: Request, res: Response, err: unknown): void {
-  const e = err instanceof OAuthError ? err : new OAuthError('server_error', 'internal error', { cause: err });
-  if (e.status >= 500) req.log?.error({ err: e.cause ?? e }, 'oauth endpoint failed');
+  const e = toOAuthError(err);
+  if (e.code === 'temporarily_unavailable') req.log?.warn({ err: (e.cause as Error | undefined)?.message }, 'oauth endpoint unavailable');
+  else if (e.status >= 500) req.log?.error({ err: e.cause ?? e }, 'oauth endpoint failed');
   else req.log?.info({ oauthError: e.code, description: e.description }, 'oauth request refused');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Pragma', 'no-cache');

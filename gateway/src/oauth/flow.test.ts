@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { InvalidTokenError } from '../auth/principal.js';
+import { UnavailableError } from '../http/unavailable.js';
 import { MCP_URL, REDIRECT, approveConsent, loginToConsent, obtainCode, obtainTokens, pkce, registerClient, testApp } from './testing.js';
 
 const refresh = (app: Parameters<typeof request>[0], clientId: string, token: string) =>
@@ -246,11 +247,13 @@ describe('identity provider outages', () => {
     clock.advance(290);
     const original = idp.refresh.bind(idp);
     idp.refresh = async () => {
-      throw new Error('connect ECONNREFUSED');
+      throw new UnavailableError('identity provider', 'connect ECONNREFUSED', 5);
     };
     const down = await refresh(app, client.client_id, tokens.refresh_token);
-    expect(down.status).toBe(500);
-    expect(down.body.error).toBe('server_error');
+    expect(down.status).toBe(503);
+    expect(down.body.error).toBe('temporarily_unavailable');
+    expect(down.headers['retry-after']).toBe('5');
+    expect(JSON.stringify(down.body)).not.toContain('mcp_');
     clock.advance(60); // well past the grace window
     idp.refresh = original;
     const later = await refresh(app, client.client_id, tokens.refresh_token);

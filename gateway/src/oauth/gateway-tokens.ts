@@ -5,6 +5,7 @@ import type { KvStore } from '../store/kv.js';
 import { pollFor } from '../store/kv.js';
 import { InvalidTokenError, type AccessTokenVerifier, type Principal, type UpstreamTokenSource } from '../auth/principal.js';
 import type { Logger } from '@kmg/shared/logger';
+import { IDP_RETRY_AFTER_SECONDS, UnavailableError } from '../http/unavailable.js';
 
 const norm = (s: string) => s.replace(/\/+$/, '');
 
@@ -116,7 +117,7 @@ export class GrantUpstreamTokens implements UpstreamTokenSource {
       },
       { timeoutMs: this.o.waitMs ?? 10_000, intervalMs: 50 },
     );
-    if (!result) throw new Error('timed out waiting for another replica to refresh the upstream token');
+    if (!result) throw new UnavailableError('identity provider', 'timed out waiting for another replica to refresh the upstream token', IDP_RETRY_AFTER_SECONDS);
     if (result.kind === 'gone') throw new UpstreamRefusedError('grant was revoked while refreshing');
     if (result.kind === 'tokens') return result.tokens;
     return this.fresh(gid);

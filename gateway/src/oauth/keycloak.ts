@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import type { OAuthOrgConfig } from '../config/oauth.js';
 import { fetchTrusting } from '../http/ca-fetch.js';
+import { IDP_RETRY_AFTER_SECONDS, UnavailableError } from '../http/unavailable.js';
 
 /** The user's tokens at the identity provider, kept sealed behind a gateway grant. */
 export interface UpstreamTokens {
@@ -35,7 +36,10 @@ export interface UpstreamIdp {
   authorizationUrl(p: { redirectUri: string; state: string; nonce: string; codeChallenge: string }): Promise<URL>;
   /** Completes the login: checks state, nonce, issuer and PKCE, returns the user and tokens. */
   callback(p: { currentUrl: URL; state: string; nonce: string; codeVerifier: string }): Promise<{ user: UpstreamUser; tokens: UpstreamTokens }>;
-  /** Throws UpstreamRefusedError when the IdP answers invalid_grant. */
+  /**
+   * Throws UpstreamRefusedError when the IdP answers invalid_grant, UnavailableError when it cannot be reached or
+   * fails (the grant stays as it was, so the refresh can be retried).
+   */
   refresh(refreshToken: string): Promise<RefreshedTokens>;
 }
 
@@ -136,7 +140,8 @@ export function keycloakIdp(cfg: OAuthOrgConfig['keycloak']): UpstreamIdp {
         if (e instanceof client.ResponseBodyError && (e.error === 'invalid_grant' || e.error === 'unauthorized_client')) {
           throw new UpstreamRefusedError(`identity provider refused the refresh: ${e.error}`, { cause: e });
         }
-        throw e;
+        // Unreachable, timed out, a 5xx, discovery failed: nothing was decided about the user's session.
+        throw new UnavailableError('identity provider', `identity provider unavailable: ${(e as Error).message}`, IDP_RETRY_AFTER_SECONDS, { cause: e });
       }
     },
   };

@@ -1,4 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { STORE_RETRY_AFTER_SECONDS, UnavailableError } from '../http/unavailable.js';
 import type { KvStore } from './kv.js';
 import { RedisKvStore } from './redis.js';
 
@@ -15,13 +16,13 @@ export function createRateLimiter(store: KvStore, name: string, limit: RateLimit
   return new RateLimiterMemory(opts);
 }
 
-/** Consumes one point; returns the seconds to wait when limited, or 0. Store failures fail open (logged by caller). */
+/** Consumes one point; returns the seconds to wait when limited, or 0. A store failure is an UnavailableError. */
 export async function consume(limiter: RateLimiterAbstract, key: string): Promise<number> {
   try {
     await limiter.consume(key);
     return 0;
   } catch (e) {
     if (e instanceof RateLimiterRes) return Math.max(1, Math.ceil(e.msBeforeNext / 1000));
-    throw e;
+    throw new UnavailableError('store', `rate limiter unavailable: ${(e as Error).message}`, STORE_RETRY_AFTER_SECONDS, { cause: e });
   }
 }

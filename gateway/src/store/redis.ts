@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { STORE_RETRY_AFTER_SECONDS, UnavailableError } from '../http/unavailable.js';
 import { checkTtl, fromTake, TOMBSTONE, type KvStore } from './kv.js';
 
 /**
@@ -69,7 +70,9 @@ export interface RedisStoreOptions {
 
 export function createRedisClient(opts: RedisStoreOptions): Client {
   const target = parseRedisUrl(opts.url);
-  const common: RedisOptions = { keyPrefix: opts.keyPrefix ?? 'kmg:', maxRetriesPerRequest: 3, ...opts.redisOptions };
+  // While Redis is away a command waits for at most three reconnect attempts, then fails (503 upstream); reconnects
+  // are at most 500 ms apart, so service resumes within half a second of Redis (or a promoted replica) answering.
+  const common: RedisOptions = { keyPrefix: opts.keyPrefix ?? 'kmg:', maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(times * 50, 500), ...opts.redisOptions };
   switch (target.mode) {
     case 'standalone':
       return new Redis(target.url, common);
@@ -91,6 +94,18 @@ export function createRedisClient(opts: RedisStoreOptions): Client {
   }
 }
 
+/**
+ * Runs one store operation; any failure of it (connection lost, retries exhausted, a replica that is read-only or
+ * still loading after a failover) is an UnavailableError, which every caller answers with 503 + Retry-After.
+ */
+async function reach<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw new UnavailableError('store', `store unavailable: ${(err as Error).message}`, STORE_RETRY_AFTER_SECONDS, { cause: err });
+  }
+}
+
 export class RedisKvStore implements KvStore {
   readonly kind = 'redis' as const;
   /** The raw client, for libraries that need one (rate-limiter-flexible). Keys it writes carry the same prefix. */
@@ -107,45 +122,50 @@ export class RedisKvStore implements KvStore {
   }
 
   get(key: string): Promise<string | null> {
-    return this.client.get(key);
+    return reach(() => this.client.get(key));
   }
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.client.set(key, value, 'EX', checkTtl(key, ttlSeconds));
+    const ttl = checkTtl(key, ttlSeconds);
+    await reach(() => this.client.set(key, value, 'EX', ttl));
   }
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
-    return (await this.client.set(key, value, 'EX', checkTtl(key, ttlSeconds), 'NX')) === 'OK';
+    const ttl = checkTtl(key, ttlSeconds);
+    return (await reach(() => this.client.set(key, value, 'EX', ttl, 'NX'))) === 'OK';
   }
   getDel(key: string): Promise<string | null> {
-    return this.client.getdel(key);
+    return reach(() => this.client.getdel(key));
   }
   async takeOnce(key: string, tombstoneTtlSeconds: number): Promise<{ value: string; first: boolean } | null> {
-    return fromTake(await this.scripts.kmgTakeOnce(key, TOMBSTONE, checkTtl(key, tombstoneTtlSeconds)));
+    const ttl = checkTtl(key, tombstoneTtlSeconds);
+    return fromTake(await reach(() => this.scripts.kmgTakeOnce(key, TOMBSTONE, ttl)));
   }
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     // One DEL per key: keys may live in different Cluster slots.
-    const n = await Promise.all(keys.map((k) => this.client.del(k)));
+    const n = await reach(() => Promise.all(keys.map((k) => this.client.del(k))));
     return n.reduce((a, b) => a + b, 0);
   }
   incr(key: string, ttlSeconds: number): Promise<number> {
-    return this.scripts.kmgIncrTtl(key, checkTtl(key, ttlSeconds));
+    const ttl = checkTtl(key, ttlSeconds);
+    return reach(() => this.scripts.kmgIncrTtl(key, ttl));
   }
   async compareAndSet(key: string, expected: string | null, value: string, ttlSeconds: number): Promise<boolean> {
     const ttl = checkTtl(key, ttlSeconds);
-    return (await this.scripts.kmgCas(key, expected === null ? '0' : '1', expected ?? '', value, ttl)) === 1;
+    return (await reach(() => this.scripts.kmgCas(key, expected === null ? '0' : '1', expected ?? '', value, ttl))) === 1;
   }
   async delIfEquals(key: string, expected: string): Promise<boolean> {
-    return (await this.scripts.kmgDelIfEq(key, expected)) === 1;
+    return (await reach(() => this.scripts.kmgDelIfEq(key, expected))) === 1;
   }
   async expire(key: string, ttlSeconds: number): Promise<boolean> {
-    return (await this.client.expire(key, checkTtl(key, ttlSeconds))) === 1;
+    const ttl = checkTtl(key, ttlSeconds);
+    return (await reach(() => this.client.expire(key, ttl))) === 1;
   }
   async ttl(key: string): Promise<number | null> {
-    const t = await this.client.ttl(key);
+    const t = await reach(() => this.client.ttl(key));
     return t < 0 ? null : t;
   }
   async ping(): Promise<void> {
-    await this.client.ping();
+    await reach(() => this.client.ping());
   }
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());

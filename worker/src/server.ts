@@ -10,6 +10,7 @@ import { KubeApiError, KubeUnauthorizedError, toolErrorText, ToolRefusal } from 
 import { applyByteBudget } from './output/budget.js';
 import { toYaml } from './output/format.js';
 import { maskSecrets } from './output/mask.js';
+import { ALL_PROMPTS, getPrompt, promptDefinition } from './prompts/index.js';
 import { renderListPage } from './output/page.js';
 import type { AnyTool } from './tools/index.js';
 import type { ToolContext, ToolOutput } from './tools/define.js';
@@ -40,6 +41,16 @@ export interface RequestState {
   /** Set when the apiserver answered 401: the edge replies HTTP 401 instead of the tool result. */
   unauthorizedCluster?: string;
 }
+
+/**
+ * Caching hints for the list results (2026-07-28 `ttlMs`/`cacheScope`, SEP-2549; the SDK leaves them off 2025-era
+ * answers). tools/list depends on the cluster's policy and the gateway filters it per user: private. The prompts are
+ * the same text for everyone: public. Both change only when the worker is redeployed.
+ */
+export const CACHE_HINTS = {
+  'tools/list': { ttlMs: 300_000, cacheScope: 'private' },
+  'prompts/list': { ttlMs: 3_600_000, cacheScope: 'public' },
+} as const;
 
 const INSTRUCTIONS =
   'Kubernetes tools acting as the calling user: the cluster RBAC decides what you may do. Lists are paged (limit, continue) and default to kubectl-like summaries; use format "normal" for YAML. Secret values are always masked. Every write tool takes dryRun.';
@@ -90,12 +101,18 @@ export function invalidArgumentsResult(tool: AnyTool, error: z.ZodError): CallTo
  * (MCP 2025-11-25, SEP-1303), so the model can correct the call.
  */
 export function createMcpServer(deps: ServerDeps, state: RequestState): Server {
-  const server = new Server({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  const server = new Server(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    { capabilities: { tools: { listChanged: false }, prompts: { listChanged: false } }, instructions: INSTRUCTIONS, cacheHints: CACHE_HINTS },
+  );
   const tools = visibleTools(deps, state.cluster);
   const definitions = tools.map(toolDefinition);
   const byName = new Map(tools.map((t, i) => [t.name, { tool: t, def: definitions[i]! }]));
+  const offered = new Set(byName.keys());
 
   server.setRequestHandler('tools/list', () => ({ tools: definitions }));
+  server.setRequestHandler('prompts/list', () => ({ prompts: ALL_PROMPTS.map(promptDefinition) }));
+  server.setRequestHandler('prompts/get', (request) => getPrompt(request.params.name, request.params.arguments, offered));
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const entry = byName.get(request.params.name);
     if (!entry) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);

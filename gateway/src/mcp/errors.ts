@@ -9,6 +9,7 @@ import type { AuditRecord } from '../policy/audit.js';
 export const JsonRpcCode = {
   ParseError: -32700,
   InvalidRequest: -32600,
+  MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
   /** Implementation-defined server errors (rate limit, identity provider unavailable). */

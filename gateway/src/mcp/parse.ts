@@ -1,12 +1,14 @@
 import { parse as parseJsonAst, type AnyNode } from '@humanwhocodes/momoa';
 import { JsonRpcCode, McpRequestError, type JsonRpcId } from './errors.js';
+import { methodRule } from './methods.js';
 
 /**
  * Read-and-parse-once: the gateway decides on exactly the message the worker will execute. The body is decoded as
  * strict UTF-8 (a leading BOM dropped), parsed as strict JSON with no duplicate keys and bounded nesting, checked
  * for JSON-RPC shape, checked against the SEP-2243 `Mcp-Method`/`Mcp-Name` headers, and re-serialised: the
  * re-serialisation is what the worker gets, so no byte the gateway did not read reaches it. Anything that does not
- * pass is refused here (HTTP 400/415 with a JSON-RPC error), never forwarded.
+ * pass is refused here (HTTP 400/415 with a JSON-RPC error), never forwarded, and so is a method the gateway does
+ * not decide on (methods.ts).
  */
 
 /** The little of JSON-RPC the gateway reads to route and authorise. */
@@ -106,6 +108,7 @@ export function parseMcpBody(input: ParseInput, limits: ParseLimits = DEFAULT_PA
   const messages = elements.map(checkMessage);
   const calls: ToolCall[] = [];
   for (const m of messages) {
+    methodRule(m, batch);
     const call = toolCallOf(m);
     if (call) calls.push(call);
   }

@@ -44,6 +44,8 @@ function fakeWorker(): { server: Server; seen: Seen[]; url: () => string } {
           ],
         });
       }
+      if (msg.method === 'prompts/list') return reply({ prompts: [{ name: 'diagnose_workload', arguments: [{ name: 'name', description: 'Name of the workload.', required: true }] }] });
+      if (msg.method === 'prompts/get') return reply({ messages: [{ role: 'user', content: { type: 'text', text: `1. workload_diagnose for ${msg.params?.name}` } }] });
       if (msg.method === 'tools/call') {
         if (msg.params?.name === 'slow_json') {
           setTimeout(() => reply({ content: [{ type: 'text', text: 'done after a while' }] }), 700);
@@ -402,6 +404,52 @@ describe('MCP path through the gateway', () => {
       const res = await post('alice-rw', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, '/orgs/ro/mcp');
       const names = (res.body as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
       expect(names).toEqual(['pods_list']);
+    });
+  });
+
+  describe('methods the gateway decides on', () => {
+    it('forwards prompts/list and prompts/get for an authenticated user, with only the read scope', async () => {
+      const list = await post('alice-read', { jsonrpc: '2.0', id: 61, method: 'prompts/list' });
+      expect(list.status).toBe(200);
+      expect(list.body).toMatchObject({ id: 61, result: { prompts: [{ name: 'diagnose_workload' }] } });
+      const get = await post('alice-read', { jsonrpc: '2.0', id: 62, method: 'prompts/get', params: { name: 'diagnose_workload', arguments: { name: 'web' } } })
+        .set('mcp-protocol-version', '2026-07-28')
+        .set('mcp-method', 'prompts/get')
+        .set('mcp-name', 'diagnose_workload');
+      expect(get.status).toBe(200);
+      expect(get.body).toMatchObject({ id: 62, result: { messages: [{ role: 'user' }] } });
+      expect(w1.seen.map((s) => JSON.parse(s.body).method)).toEqual(['prompts/list', 'prompts/get']);
+      expect(w1.seen[1]!.headers['mcp-name']).toBe('diagnose_workload');
+    });
+
+    it('refuses prompts without a token with 401, forwarding nothing', async () => {
+      const res = await post(undefined, { jsonrpc: '2.0', id: 63, method: 'prompts/get', params: { name: 'diagnose_workload' } });
+      expect(res.status).toBe(401);
+      expect(w1.seen).toHaveLength(0);
+    });
+
+    it('refuses a prompts/get whose name it cannot read, and an Mcp-Name that disagrees with it, forwarding nothing', async () => {
+      const noName = await post('alice-rw', { jsonrpc: '2.0', id: 64, method: 'prompts/get', params: { name: ['diagnose_workload'] } });
+      expect(noName.status).toBe(400);
+      expect(noName.body).toMatchObject({ error: { code: -32602 } });
+      const other = await post('alice-rw', { jsonrpc: '2.0', id: 65, method: 'prompts/get', params: { name: 'review_rollout' } }).set('mcp-name', 'diagnose_workload');
+      expect(other.status).toBe(400);
+      expect(w1.seen).toHaveLength(0);
+    });
+
+    it('answers a method it does not decide on with -32601 and forwards nothing', async () => {
+      const res = await post('alice-rw', { jsonrpc: '2.0', id: 66, method: 'resources/read', params: { uri: 'file:///etc/passwd' } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: 66, error: { code: -32601 } });
+      const note = await post('alice-rw', { jsonrpc: '2.0', method: 'notifications/whatever' });
+      expect(note.status).toBe(400);
+      const batch = await post('alice-rw', [
+        { jsonrpc: '2.0', id: 67, method: 'tools/list' },
+        { jsonrpc: '2.0', id: 68, method: 'tasks/list' },
+      ]);
+      expect(batch.status).toBe(400);
+      expect(batch.body).toMatchObject({ error: { code: -32601 } });
+      expect(w1.seen).toHaveLength(0);
     });
   });
 

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
+import { createRedisClient } from '@kmg/gateway/store/redis';
 import { startWorkers } from '../gateway-mcp/harness.js';
 import { freePort } from '../stack/component.js';
 import { repoRoot, type StackEnv } from '../stack/env.js';
@@ -51,6 +52,8 @@ export interface Balancer {
 export interface Topology {
   /** MCP URL of org `rs` (resource-server mode) through the load balancer. */
   mcpUrl: string;
+  /** Issuer of org `gw` (the OAuth facade: gateway-issued tokens) through the load balancer; its MCP URL is `${gwIssuer}/mcp`. */
+  gwIssuer: string;
   gateways: GatewayReplica[];
   workers: { urls: string[]; procs: ChildProcess[]; restart(i: number): Promise<void> };
   lb: Balancer;
@@ -64,6 +67,13 @@ export interface TopologyOptions {
   sessionTtlSeconds?: number;
   /** Grace period for SIGTERM (ops.shutdown.timeoutSeconds). */
   shutdownSeconds?: number;
+  /** A Redis the scenario runs itself (AOF, Sentinel: any URL the gateway accepts) instead of the topology's own. */
+  redisUrl?: string;
+  /** Token settings of org `gw` (the facade). */
+  facade?: { upstreamRefreshSkewSeconds?: number; refreshGraceSeconds?: number };
+  /** Extra node options and environment of the gateway processes (fault injection, e.g. a Keycloak cut-off). */
+  gatewayNodeArgs?: string[];
+  gatewayEnv?: Record<string, string>;
 }
 
 async function startRedis(dir: string): Promise<{ proc: ChildProcess; url: string }> {
@@ -140,7 +150,10 @@ async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]
 function gatewayConfigFor(env: StackEnv, o: { publicUrl: string; redisUrl: string; keyPrefix: string; encryptionKey: string; workers: string[] } & TopologyOptions) {
   const kc = new URL(env.KEYCLOAK_ISSUER);
   const issuerPath = kc.pathname.replace(/\/$/, '');
+  const exchange = { tokenEndpoint: `${kc.origin}${issuerPath}/protocol/openid-connect/token`, clientId: env.GATEWAY_CLIENT_ID, clientSecret: env.GATEWAY_CLIENT_SECRET, caFile: env.STACK_CA_FILE };
   return {
+    // Every OAuth client of a scenario signs in and refreshes from 127.0.0.1.
+    rateLimits: { register: { points: 100_000, windowSeconds: 60 }, authorize: { points: 100_000, windowSeconds: 60 }, token: { points: 100_000, windowSeconds: 60 } },
     publicUrl: o.publicUrl,
     logLevel: 'info',
     storage: { redis: { url: o.redisUrl, keyPrefix: o.keyPrefix } },
@@ -159,18 +172,30 @@ function gatewayConfigFor(env: StackEnv, o: { publicUrl: string; redisUrl: strin
         rateLimits: { perUser: { requests: 1_000_000 }, perClient: { requests: 1_000_000 } },
         ...(o.sessionTtlSeconds ? { sessionTtlSeconds: o.sessionTtlSeconds } : {}),
       },
+      {
+        // The default mode: the gateway is the authorization server (gateway-issued tokens, refresh families).
+        name: 'gw',
+        oauth: {
+          keycloak: { issuer: env.KEYCLOAK_ISSUER, clientId: env.GATEWAY_CLIENT_ID, clientSecret: env.GATEWAY_CLIENT_SECRET, caFile: env.STACK_CA_FILE },
+          registration: { policy: 'open' },
+          tokens: { ...o.facade },
+        },
+        exchange,
+        clusters: [{ name: 'stack', workers: o.workers, audience: env.KUBE_AUDIENCE, exchangeScopes: env.KUBE_AUDIENCE_SCOPE ? [env.KUBE_AUDIENCE_SCOPE] : [] }],
+        rateLimits: { perUser: { requests: 1_000_000 }, perClient: { requests: 1_000_000 } },
+      },
     ],
   };
 }
 
-function gatewayReplica(index: number, port: number, configFile: string): GatewayReplica & { start(): Promise<void> } {
+function gatewayReplica(index: number, port: number, configFile: string, extra: Pick<TopologyOptions, 'gatewayNodeArgs' | 'gatewayEnv'> = {}): GatewayReplica & { start(): Promise<void> } {
   const base = `http://127.0.0.1:${port}`;
   let proc: ChildProcess | undefined;
   const healthLog: LogLine[] = [];
   const start = async () => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'gateway/dist/main.js'), '--config', configFile, '--port', String(port)], {
+    const child = spawn(process.execPath, [...(extra.gatewayNodeArgs ?? []), path.join(repoRoot, 'gateway/dist/main.js'), '--config', configFile, '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'ignore'],
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', ...extra.gatewayEnv },
     });
     proc = child;
     let partial = '';
@@ -225,9 +250,15 @@ export async function startTopology(env: StackEnv, opts: TopologyOptions = {}): 
     for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => undefined);
   };
   try {
-    const redisProc = await startRedis(dir);
-    stops.push(() => void (redisProc.proc.exitCode === null && redisProc.proc.kill('SIGKILL')));
-    const redis = new Redis(redisProc.url, { maxRetriesPerRequest: 1 });
+    let redisUrl = opts.redisUrl;
+    if (!redisUrl) {
+      const redisProc = await startRedis(dir);
+      stops.push(() => void (redisProc.proc.exitCode === null && redisProc.proc.kill('SIGKILL')));
+      redisUrl = redisProc.url;
+    }
+    // The gateway's own client factory, so a redis-sentinel:// URL works too; no prefix (scenarios read raw keys).
+    const redis = createRedisClient({ url: redisUrl, keyPrefix: '', redisOptions: { maxRetriesPerRequest: 1 } }) as Redis;
+    redis.on('error', () => undefined);
     stops.push(() => redis.disconnect());
     const workers = await startWorkers(env, 2);
     stops.push(() => workers.stop());
@@ -240,14 +271,14 @@ export async function startTopology(env: StackEnv, opts: TopologyOptions = {}): 
     const lb = await startBalancer();
     stops.push(() => lb.close());
     const keyPrefix = `kmg-chaos-${randomBytes(3).toString('hex')}:`;
-    const config = gatewayConfigFor(env, { ...opts, publicUrl: lb.url, redisUrl: redisProc.url, keyPrefix, encryptionKey: randomBytes(32).toString('base64'), workers: workers.urls });
+    const config = gatewayConfigFor(env, { ...opts, publicUrl: lb.url, redisUrl, keyPrefix, encryptionKey: randomBytes(32).toString('base64'), workers: workers.urls });
     const configFile = path.join(dir, 'gateway.yaml');
     writeFileSync(configFile, stringify(config), { mode: 0o600 });
-    const gateways = [gatewayReplica(0, await freePort(), configFile), gatewayReplica(1, await freePort(), configFile)];
+    const gateways = [gatewayReplica(0, await freePort(), configFile, opts), gatewayReplica(1, await freePort(), configFile, opts)];
     stops.push(() => Promise.all(gateways.map((g) => g.kill('SIGKILL'))).then(() => undefined));
     await Promise.all(gateways.map((g) => g.start()));
     lb.setBackends(gateways.map((g) => g.base));
-    return { mcpUrl: `${lb.url}/orgs/rs/mcp`, gateways, workers, lb, redis, keyPrefix, stop };
+    return { mcpUrl: `${lb.url}/orgs/rs/mcp`, gwIssuer: `${lb.url}/orgs/gw`, gateways, workers, lb, redis, keyPrefix, stop };
   } catch (err) {
     await stop();
     throw err;

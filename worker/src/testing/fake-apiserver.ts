@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A tiny stand-in for a kube-apiserver, for unit tests only (integration tests use the real one). */
-export type FakeRoute = (req: http.IncomingMessage, body: string) => { status: number; body: unknown; headers?: Record<string, string | string[]> } | undefined;
+/** `body` is sent as JSON, unless `text` is given: then that text is sent as is (logs, proxied answers). */
+export type FakeRoute = (req: http.IncomingMessage, body: string) => { status: number; body?: unknown; text?: string; headers?: Record<string, string | string[]> } | undefined;
 
 export interface FakeApiserver {
   url: string;
@@ -18,8 +19,8 @@ export async function startFakeApiserver(route: FakeRoute): Promise<FakeApiserve
     req.on('end', () => {
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
       const out = route(req, body) ?? { status: 404, body: { kind: 'Status', reason: 'NotFound', message: `${req.url} not found`, code: 404 } };
-      const text = JSON.stringify(out.body);
-      res.writeHead(out.status, { 'content-type': 'application/json', ...(out.headers ?? {}) });
+      const text = out.text ?? JSON.stringify(out.body);
+      res.writeHead(out.status, { 'content-type': out.text === undefined ? 'application/json' : 'text/plain', ...(out.headers ?? {}) });
       res.end(text);
     });
   });

@@ -3,13 +3,17 @@ import { whoami } from './auth/whoami.js';
 import { clusterHealth } from './cluster/health.js';
 import { clustersList } from './cluster/clusters-list.js';
 import { eventsList } from './core/events-list.js';
+import { nodesLog } from './core/nodes-log.js';
 import { namespacesList } from './core/namespaces-list.js';
 import { nodesList } from './core/nodes-list.js';
 import { nodesTop } from './core/nodes-top.js';
 import { podsTop } from './core/pods-top.js';
 import type { ToolDef } from './define.js';
+import { helmHistory } from './helm/history.js';
+import { helmRollback } from './helm/rollback.js';
 import { helmReleaseGet } from './helm/release-get.js';
 import { helmReleasesList } from './helm/releases-list.js';
+import { podsDebug } from './pods/debug.js';
 import { podsDelete } from './pods/delete.js';
 import { podsExec } from './pods/exec.js';
 import { podsGet } from './pods/get.js';
@@ -44,6 +48,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   namespacesList,
   nodesList,
   nodesTop,
+  nodesLog,
   eventsList,
   podsList,
   podsGet,
@@ -51,6 +56,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   podsExec,
   podsDelete,
   podsPortForward,
+  podsDebug,
   podsTop,
   rolloutStatus,
   rolloutRestart,
@@ -64,6 +70,8 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   clusterHealth,
   helmReleasesList,
   helmReleaseGet,
+  helmHistory,
+  helmRollback,
   clustersList,
 ] as unknown as readonly AnyTool[];
 

@@ -76,6 +76,25 @@ describe('Helm release secrets', () => {
     await close();
   });
 
+  it('shows a release\'s revisions like helm history, decoding only the newest max, no values', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const before = api.requests.length;
+    const res = await client.callTool({ name: 'helm_history', arguments: { name: 'web', namespace: 'apps' } });
+    const text = (res.content as Array<{ text: string }>)[0]!.text;
+    expect(text).toMatch(/^# 2 of 2 revisions of Helm release apps\/web, oldest first\nREVISION\s+UPDATED\s+STATUS\s+CHART\s+APP VERSION\s+DESCRIPTION\n1\s+\S+\s+superseded\s+web-1\.0\.0\s+2\.0\.0/);
+    expect((res.structuredContent as { rows: Array<Record<string, string>> }).rows.map((r) => `${r.revision}:${r.status}:${r.chart}`)).toEqual(['1:superseded:web-1.0.0', '2:deployed:web-1.0.0']);
+    for (const v of ['first-pw-111', 'hunter2-secret', 'chart-default-pw', 'generated-pw-444']) expect(JSON.stringify(res)).not.toContain(v);
+    const newest = await client.callTool({ name: 'helm_history', arguments: { name: 'web', namespace: 'apps', max: 1 } });
+    expect((newest.structuredContent as { rows: Array<{ revision: string }>; revisions: number }).rows.map((r) => r.revision)).toEqual(['2']);
+    expect((newest.structuredContent as { revisions: number }).revisions).toBe(2);
+    // Two decodes for the first call, one for max=1; the list calls read metadata only.
+    expect(api.requests.slice(before).filter((r) => /secrets\/sh\.helm/.test(r.url)).length).toBe(3);
+    const none = await client.callTool({ name: 'helm_history', arguments: { name: 'nope', namespace: 'apps' } });
+    expect(none.isError).toBe(true);
+    expect((none.content as Array<{ text: string }>)[0]!.text).toMatch(/^NotFound: no Helm release nope in namespace apps .*helm_releases_list/);
+    await close();
+  });
+
   it('masks a credential the NOTES print after "password" with no colon, which no values tree holds', () => {
     expect(maskKnownValues('Log in with password nt-4f2a9c (user admin)', new Set())).toBe('Log in with password *** (user admin)');
     expect(maskKnownValues('token: abc123 and secret=xyz789', new Set())).toBe('token: *** and secret=***');

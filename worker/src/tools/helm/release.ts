@@ -109,13 +109,35 @@ export function latestRevisions(metas: ReleaseMeta[]): ReleaseMeta[] {
 
 /** Reads and decodes one release secret; a response over the read cap is refused, never parsed half-read. */
 export async function fetchRelease(ctx: ToolContext, namespace: string, secret: string): Promise<HelmRelease> {
+  return (await fetchReleaseSecret(ctx, namespace, secret)).release;
+}
+
+/** The release secret as stored (for a write that must keep its resourceVersion) and its decoded release. */
+export async function fetchReleaseSecret(ctx: ToolContext, namespace: string, secret: string): Promise<{ secret: HelmSecret & { metadata: { resourceVersion?: string } }; release: HelmRelease }> {
   const res = await ctx.clients().rest.request('GET', `${releaseSecretsPath(namespace)}/${encodeURIComponent(secret)}`, { maxBytes: RELEASE_READ_CAP, signal: ctx.signal });
   if (res.truncated) throw new ToolRefusal(`Helm release secret ${namespace}/${secret} is over ${RELEASE_READ_CAP} bytes; refused rather than read in part`);
-  let parsed: HelmSecret;
+  let parsed: HelmSecret & { metadata: { resourceVersion?: string } };
   try {
-    parsed = JSON.parse(res.text) as HelmSecret;
+    parsed = JSON.parse(res.text) as typeof parsed;
   } catch {
     throw new ToolRefusal(`the apiserver's answer for secret ${namespace}/${secret} is not JSON`);
   }
-  return decodeRelease(parsed);
+  return { secret: parsed, release: decodeRelease(parsed) };
+}
+
+/** Release Secrets decoded at once: each is up to ~1.5 MiB, so a handful in flight bounds the worker's memory. */
+export const RELEASE_DECODE_CONCURRENCY = 8;
+
+export async function mapLimit<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
 }

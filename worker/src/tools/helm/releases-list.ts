@@ -4,27 +4,12 @@ import { age, renderColumnLines } from '../../output/format.js';
 import { clusterArg, namespaceArg } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { listOutputSchema } from '../resources/common.js';
-import { fetchRelease, latestRevisions, listReleaseMetas, type ReleaseMeta } from './release.js';
+import { fetchRelease, latestRevisions, listReleaseMetas, mapLimit, RELEASE_DECODE_CONCURRENCY, type ReleaseMeta } from './release.js';
 
 /** `helm list` without flags: deployed and failed releases, and those mid-operation. */
 export const DEFAULT_STATUSES = ['deployed', 'failed', 'pending-install', 'pending-upgrade', 'pending-rollback'];
 const STATUSES = ['deployed', 'failed', 'pending-install', 'pending-upgrade', 'pending-rollback', 'superseded', 'uninstalling', 'uninstalled', 'unknown'] as const;
 const METADATA_CAP = 20_000;
-const DECODE_CONCURRENCY = 8;
-
-async function mapLimit<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 export const helmReleasesList = defineTool({
   name: 'helm_releases_list',
@@ -48,7 +33,7 @@ export const helmReleasesList = defineTool({
       .filter((m) => wanted.has(m.status))
       .sort((x, y) => x.namespace.localeCompare(y.namespace) || x.name.localeCompare(y.name));
     const shown = matching.slice(0, a.limit);
-    const decoded = await mapLimit(shown, DECODE_CONCURRENCY, async (m: ReleaseMeta) => {
+    const decoded = await mapLimit(shown, RELEASE_DECODE_CONCURRENCY, async (m: ReleaseMeta) => {
       try {
         const r = await fetchRelease(ctx, m.namespace, m.secret);
         return { chart: `${r.chart?.metadata?.name ?? ''}-${r.chart?.metadata?.version ?? ''}`, appVersion: r.chart?.metadata?.appVersion ?? '', updated: r.info?.last_deployed ?? '' };

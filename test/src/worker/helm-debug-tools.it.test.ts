@@ -116,8 +116,7 @@ describe('helm_history and helm_rollback', () => {
     expect(objects['ConfigMap/shop-config']).toMatchObject({ action: 'update', changed: ['data.mode'] });
     expect(objects['Secret/shop-secret']).toMatchObject({ action: 'update', changed: ['data.pw'] });
     expect(objects['ConfigMap/shop-extra']).toMatchObject({ action: 'delete' });
-    expect(text).toContain('-       image: registry.invalid/shop:2');
-    expect(text).toContain('+       image: registry.invalid/shop:1');
+    expect(text).toMatch(/\n\s+- +image: registry\.invalid\/shop:2\n\s+\+ +image: registry\.invalid\/shop:1\n/);
     for (const n of NEEDLES) expect(JSON.stringify(res)).not.toContain(n);
     // Nothing happened.
     expect(await liveImage()).toBe('registry.invalid/shop:2');

@@ -39,10 +39,11 @@ describe('tools/list in each mode', () => {
     expect(await toolNames(env.WORKER_URLS![0]!, token)).toHaveLength(ALL_TOOLS.length);
     const ro = await toolNames(readOnly.url, token);
     expect(ro).toContain('pods_list');
-    for (const w of ['resources_create_or_update', 'resources_patch', 'resources_delete', 'resources_scale', 'pods_exec', 'pods_delete', 'pods_port_forward', 'rollout_restart']) expect(ro).not.toContain(w);
+    for (const w of ['resources_create_or_update', 'resources_patch', 'resources_delete', 'resources_scale', 'pods_exec', 'pods_delete', 'pods_port_forward', 'rollout_restart', 'helm_rollback', 'pods_debug']) expect(ro).not.toContain(w);
+    for (const r of ['helm_history', 'nodes_log']) expect(ro).toContain(r);
     const nd = await toolNames(nonDestructive.url, token);
     expect(nd).toContain('resources_scale');
-    for (const w of ['resources_delete', 'pods_delete', 'pods_exec']) expect(nd).not.toContain(w);
+    for (const w of ['resources_delete', 'pods_delete', 'pods_exec', 'helm_rollback', 'pods_debug']) expect(nd).not.toContain(w);
   });
 });
 

@@ -16,6 +16,7 @@ beforeAll(async () => {
     if (url.pathname === '/api/v1/nodes/old/proxy/logs/') return { status: 200, text: '<pre>\n<a href="kubelet.log">kubelet.log</a>\n<a href="pods/">pods/</a>\n</pre>\n' };
     if (url.pathname === '/api/v1/nodes/virtual/proxy/logs/')
       return { status: 503, body: { kind: 'Status', status: 'Failure', reason: 'ServiceUnavailable', code: 503, message: 'error trying to reach service: dial tcp 10.0.0.9:10250: connect: connection refused' } };
+    if (url.pathname === '/api/v1/nodes/loop/proxy/logs/') return { status: 400, body: { kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400, message: 'address not allowed' } };
     return undefined;
   });
 });
@@ -63,6 +64,12 @@ describe('nodes_log', () => {
     expect(text).toMatch(/^node virtual's kubelet did not serve logs \(apiserver node proxy answered 503 ServiceUnavailable: error trying to reach service/);
     expect(text).toContain('NodeLogQuery');
     expect(text).not.toContain('internal error');
+  });
+
+  it("says the apiserver will not proxy to a node's loopback address (what kwok nodes report)", async () => {
+    const { res, text } = await call({ name: 'loop' });
+    expect(res.isError).toBe(true);
+    expect(text).toMatch(/^node loop's kubelet did not serve logs \(apiserver node proxy answered 400 BadRequest: address not allowed\)\. The apiserver will not proxy to the node's address/);
   });
 
   it('says a kubelet without log queries served its directory listing, and names the files', async () => {

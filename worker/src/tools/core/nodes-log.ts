@@ -10,6 +10,8 @@ const GREP_SCAN_LINES = 20_000;
 const READ_CAP = 32 * 1024 * 1024;
 /** Proxy answers that mean the kubelet behind the node is not there or does not serve logs. */
 const KUBELET_UNREACHABLE = new Set([404, 500, 502, 503, 504]);
+/** The apiserver's own refusal to proxy to a loopback or link-local node address (what kwok nodes report). */
+const PROXY_REFUSED = /^address not allowed$/;
 
 const SERVICE = /^[A-Za-z0-9@._:-]{1,256}$/;
 const FILE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._/-]{1,512}$/;
@@ -18,6 +20,7 @@ const FILE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._/-]{1,512}$/;
 export function kubeletUnreachable(node: string, err: KubeApiError): ToolRefusal {
   return new ToolRefusal(
     `node ${node}'s kubelet did not serve logs (apiserver node proxy answered ${err.status} ${err.reason}: ${err.message.slice(0, 300)}). ` +
+      (PROXY_REFUSED.test(err.message) ? "The apiserver will not proxy to the node's address (loopback or link-local), which virtual nodes report. " : '') +
       'The kubelet is not reachable from the apiserver, or it does not serve log queries: query= needs the NodeLogQuery feature gate and kubelet settings enableSystemLogHandler and enableSystemLogQuery. ' +
       'Virtual nodes (kwok, virtual-kubelet) have no kubelet logs. Check the node with resources_describe kind=Node name=' + node + ', or read a pod\'s log with pods_log.',
   );
@@ -83,7 +86,7 @@ export const nodesLog = defineTool({
       });
     } catch (err) {
       // "nodes "x" not found" is the apiserver's own 404 (the next step names how to list nodes); other proxy failures are the kubelet's.
-      if (err instanceof KubeApiError && KUBELET_UNREACHABLE.has(err.status) && !/^nodes "[^"]*" not found$/.test(err.message)) throw kubeletUnreachable(a.name, err);
+      if (err instanceof KubeApiError && (KUBELET_UNREACHABLE.has(err.status) || PROXY_REFUSED.test(err.message)) && !/^nodes "[^"]*" not found$/.test(err.message)) throw kubeletUnreachable(a.name, err);
       throw err;
     }
     const listing = directoryListing(res.text);

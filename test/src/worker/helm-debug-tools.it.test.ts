@@ -1,15 +1,19 @@
 // helm_history and helm_rollback on release Secrets written here in helm's storage format, with the release's
-// objects live in the apiserver; pods_debug adding an ephemeral container to a real pod; nodes_log against a kwok
+// objects live in the apiserver, and the helm binary reading (and rolling on from) the revision helm_rollback wrote; pods_debug adding an ephemeral container to a real pod; nodes_log against a kwok
 // node, whose missing kubelet must come back as an error the user can act on.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Client } from '@modelcontextprotocol/client';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureHelm } from '../deploy/helm-binary.js';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
 import { b64 } from './fixtures.js';
 import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, podManifest, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
 
+const run = promisify(execFile);
 const NS = 'kmg-tools-helm-debug';
 const VALUES_PW = 'rollback-values-pw-5521';
 const SECRET_V1 = 'rollback-secret-one-7781';
@@ -151,6 +155,17 @@ describe('helm_history and helm_rollback', () => {
     const { res, text } = await call('helm_rollback', { name: 'shop', namespace: NS, revision: 9 });
     expect(res.isError).toBe(true);
     expect(text).toMatch(/has no revision 9 \(revisions: 1, 2, 3\); helm_history shows them/);
+  });
+
+  it('helm itself reads the revision the rollback recorded, and rolls on from it', async () => {
+    const helm = await ensureHelm();
+    const flags = ['--kubeconfig', env.KUBECONFIG_ADMIN, '--namespace', NS];
+    const history = JSON.parse((await run(helm, ['history', 'shop', '-o', 'json', ...flags])).stdout) as Array<{ revision: number; status: string; description: string }>;
+    expect(history.map((h) => `${h.revision}|${h.status}|${h.description}`)).toEqual(['1|superseded|Install complete', '2|superseded|Upgrade complete', '3|deployed|Rollback to 1']);
+    await run(helm, ['rollback', 'shop', '2', '--no-hooks', ...flags]);
+    expect(await liveImage()).toBe('registry.invalid/shop:2');
+    const ours = await call('helm_history', { name: 'shop', namespace: NS });
+    expect((ours.structured.rows as Array<Record<string, string>>).map((r) => `${r.revision}|${r.status}|${r.description}`).slice(-2)).toEqual(['3|superseded|Rollback to 1', '4|deployed|Rollback to 2']);
   });
 });
 

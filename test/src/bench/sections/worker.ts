@@ -1,7 +1,7 @@
 // Worker section: pods_list over 200 pods, our worker vs containers/kubernetes-mcp-server on the same
 // apiserver with the same user token (alice's exchanged Keycloak token), latency and response bytes as ratios.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,38 +11,13 @@ import { freePort, portOpen } from '../../stack/component.js';
 import { repoRoot } from '../../stack/env.js';
 import { kubeToken } from '../../support/keycloak-tokens.js';
 import { adminRest, createPods, ensureNamespace, waitFor } from '../../worker/helpers.js';
+import { installKms, KMS_VERSION } from '../kubernetes-mcp-server.js';
 import { percentile, type BenchContext, type BenchResult, type BenchRow, type BenchSection } from '../section.js';
 
 const NS = 'kmg-bench';
 const PODS = 200;
 const WARMUP = 10;
 const ITERATIONS = 60;
-const KMS_VERSION = '0.0.67';
-
-/** The platform package of kubernetes-mcp-server ships the Go binary itself; no install script runs. */
-function kmsPackage(): string {
-  const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch as 'x64' | 'arm64'];
-  const platform = { linux: 'linux', darwin: 'darwin', win32: 'windows' }[process.platform as 'linux' | 'darwin' | 'win32'];
-  if (!arch || !platform) throw new Error(`no kubernetes-mcp-server build for ${process.platform}/${process.arch}`);
-  return `kubernetes-mcp-server-${platform}-${arch}`;
-}
-
-async function installKms(ctx: BenchContext): Promise<string> {
-  const pkg = kmsPackage();
-  const dir = ctx.cacheDir('kubernetes-mcp-server', KMS_VERSION);
-  const bin = path.join(dir, 'node_modules', pkg, 'bin', `${pkg}${process.platform === 'win32' ? '.exe' : ''}`);
-  if (!existsSync(bin)) {
-    ctx.report(`installing ${pkg}@${KMS_VERSION} into ${dir} (bench-only, not a project dependency)`);
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'kmg-bench-kms', private: true }));
-    await new Promise<void>((resolve, reject) => {
-      const npm = spawn('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `${pkg}@${KMS_VERSION}`], { cwd: dir, stdio: 'ignore' });
-      npm.on('error', reject);
-      npm.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm install ${pkg} exited ${code}`))));
-    });
-  }
-  chmodSync(bin, 0o755);
-  return bin;
-}
 
 function startProcess(cmd: string, args: string[], env: Record<string, string>): { child: ChildProcess; stderr: () => string } {
   const child = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -304,6 +304,18 @@ describe('cluster confusion (one worker pool serving clusters stack and prod)', 
     nothingLeaked();
   });
 
+  it('answers an arguments.cluster that is not a string with a tool error naming it, before any worker sees the call', async () => {
+    const seen = await seenByPool(async () => {
+      const res = await post(call('pods_list', { namespace: 'team-a', cluster: { name: 'prod' } }), { authorization: `Bearer ${tokens.alice}` }, pool.mcpUrl('rs'));
+      expect(res.status).toBe(200);
+      expect(rpcMessages(res)[0]!.error).toBeUndefined();
+      expect(refusedCall(res), res.text.slice(0, 300)).toBe(true);
+      expect(textOf(res)).toContain('cluster: expected a string, got an object');
+    });
+    expect(seen.filter((h) => h['x-kmg-cluster'] !== undefined)).toEqual([]);
+    nothingLeaked();
+  });
+
   it('the worker refuses a call whose arguments.cluster disagrees with the pinned x-kmg-cluster', async () => {
     const kube = await kubeToken(env, 'alice');
     const res = await rawRequest(twoClusters.url, { headers: { ...JSON_HEADERS, authorization: `Bearer ${kube}`, 'x-kmg-cluster': 'stack' }, body: call('pods_list', { namespace: 'team-a', cluster: 'prod' }) });

@@ -7,7 +7,10 @@ import { opsConfigSchema } from '@kmg/shared/ops';
 export const policySchema = z
   .object({
     readOnly: z.boolean().default(false),
-    nonDestructive: z.boolean().default(false),
+    nonDestructive: z
+      .boolean()
+      .default(false)
+      .describe('Hide tools that always destroy (deletes, exec); keep scale, patch and apply but refuse each call that would scale to 0 or remove a field'),
     tools: z.object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).default([]) }).default({ deny: [] }),
     kinds: z.object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).default([]) }).default({ deny: [] }),
     /** `namespace/name` of Secrets whose values `resources_get` may show. Nothing else ever reveals a value. */

@@ -14,7 +14,7 @@ import { ALL_PROMPTS, getPrompt, promptDefinition } from './prompts/index.js';
 import { renderListPage } from './output/page.js';
 import type { AnyTool } from './tools/index.js';
 import type { ToolContext, ToolOutput } from './tools/define.js';
-import { assertKindAllowed, toolAllowed, toolRefusal } from './tools/policy.js';
+import { assertKindAllowed, destructionRefusal, toolAllowed, toolRefusal } from './tools/policy.js';
 
 export const SERVER_NAME = 'kube-mcp-worker';
 export const SERVER_VERSION = '0.1.0';
@@ -166,6 +166,8 @@ export async function callTool(
       signal,
       clients: () => deps.factory.forIdentity(c.name, state.identity),
     };
+    const destroys = await destructionRefusal(tool, args, ctx);
+    if (destroys) throw new ToolRefusal(destroys);
     const out = await tool.run(args, ctx);
     deps.logger.debug({ tool: tool.name, cluster: c.name, ms: Date.now() - started }, 'tool call');
     endMetric?.(out.isError ? 'error' : 'ok');

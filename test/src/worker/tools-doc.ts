@@ -36,13 +36,18 @@ function typeOf(s: JsonSchema): string {
   return t + range;
 }
 
-function kindOf(a: ToolEntry['annotations']): string {
+function kindOf(a: ToolEntry['annotations'], judgedPerCall: boolean): string {
   if (a?.readOnlyHint) return 'read-only';
+  if (a?.destructiveHint && judgedPerCall) return 'writes, can destroy (listed in non-destructive mode, which refuses each destructive call)';
   if (a?.destructiveHint) return 'writes, destructive (hidden in non-destructive mode)';
   return 'writes (hidden in read-only mode)';
 }
 
-export function renderToolsDoc(tools: ToolEntry[]): string {
+/**
+ * `judgedPerCall`: tools marked destructive whose calls the worker judges one by one (ToolDef.destroys), which
+ * tools/list cannot say.
+ */
+export function renderToolsDoc(tools: ToolEntry[], judgedPerCall: ReadonlySet<string> = new Set()): string {
   const out: string[] = [
     '# Worker tools',
     '',
@@ -52,11 +57,11 @@ export function renderToolsDoc(tools: ToolEntry[]): string {
     '',
     '| Tool | Title | Kind |',
     '| --- | --- | --- |',
-    ...tools.map((t) => `| [${t.name}](#${t.name}) | ${cell(t.title ?? '')} | ${kindOf(t.annotations)} |`),
+    ...tools.map((t) => `| [${t.name}](#${t.name}) | ${cell(t.title ?? '')} | ${kindOf(t.annotations, judgedPerCall.has(t.name))} |`),
     '',
   ];
   for (const t of tools) {
-    out.push(`## ${t.name}`, '', `**${cell(t.title ?? t.name)}**: ${kindOf(t.annotations)}.`, '', t.description ?? '', '');
+    out.push(`## ${t.name}`, '', `**${cell(t.title ?? t.name)}**: ${kindOf(t.annotations, judgedPerCall.has(t.name))}.`, '', t.description ?? '', '');
     const props = Object.entries(t.inputSchema.properties ?? {});
     const required = new Set(t.inputSchema.required ?? []);
     if (props.length) {

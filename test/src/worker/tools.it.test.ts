@@ -74,7 +74,7 @@ describe('every tool as alice (cluster-admin through oidc:k8s-admins)', () => {
     await adminRest(env).raw('DELETE', `/api/v1/namespaces/${NS}/configmaps/it-applied`);
     const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: it-applied\n  namespace: ${NS}\ndata:\n  a: "1"\n`;
     const dry = await call(alice, 'resources_create_or_update', { manifest, dryRun: true });
-    expect(dry.text).toContain('configmap/it-applied in kmg-worker-it applied (dry run, nothing persisted)');
+    expect(dry.text).toContain('configmap/it-applied in kmg-worker-it would be created (dry run, nothing persisted)');
     expect((await call(alice, 'resources_get', { kind: 'cm', name: 'it-applied', namespace: NS })).res.isError).toBe(true);
     const applied = await call(alice, 'resources_create_or_update', { manifest });
     expect(applied.res.isError).toBeFalsy();

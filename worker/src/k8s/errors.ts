@@ -1,3 +1,10 @@
+/** One entry of a metav1.Status's details.causes (a server-side apply conflict names the manager and the field). */
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
 /** A failure talking to a cluster, shaped for the model: a Kubernetes reason, never a stack trace or headers. */
 export class KubeApiError extends Error {
   constructor(
@@ -5,6 +12,7 @@ export class KubeApiError extends Error {
     readonly status: number,
     readonly reason: string,
     message: string,
+    readonly causes: readonly StatusCause[] = [],
   ) {
     super(message);
     this.name = 'KubeApiError';
@@ -123,7 +131,27 @@ export function errorFromResponse(cluster: string, status: number, body: string,
   const apiMessage = typeof parsed?.message === 'string' ? parsed.message : '';
   const message = secret ? secretSafeMessage(status, parsed) : (apiMessage || body.slice(0, 500) || `HTTP ${status}`).trim();
   if (status === 401) return new KubeUnauthorizedError(cluster, message || 'Unauthorized');
-  return new KubeApiError(cluster, status, reason, message);
+  return new KubeApiError(cluster, status, reason, message, statusCauses(parsed, secret));
+}
+
+/** A field-manager conflict names a manager and a field path, never a value: kept even for Secrets. */
+const CONFLICT_CAUSE = /^conflict with "[^"\n]{0,128}"(?: with subresource "[a-z]{1,32}")?(?: using [\w./-]{1,100})?$/;
+
+function statusCauses(parsed: StatusBody | undefined, secret: boolean): StatusCause[] {
+  const causes: unknown[] = Array.isArray(parsed?.details?.causes) ? (parsed.details.causes as unknown[]) : [];
+  const out: StatusCause[] = [];
+  for (const c of causes.slice(0, 100)) {
+    if (typeof c !== 'object' || c === null) continue;
+    const { reason, message, field } = c as Record<string, unknown>;
+    const cause: StatusCause = {
+      ...(typeof reason === 'string' ? { reason: reason.slice(0, 100) } : {}),
+      ...(typeof message === 'string' ? { message: message.slice(0, 500) } : {}),
+      ...(typeof field === 'string' ? { field: field.slice(0, 300) } : {}),
+    };
+    if (secret && !(cause.reason === 'FieldManagerConflict' && CONFLICT_CAUSE.test(cause.message ?? '') && !/[\n"]/.test(cause.field ?? ''))) continue;
+    out.push(cause);
+  }
+  return out;
 }
 
 /** Text for a tool error result: Kubernetes reason, cluster name for reachability, nothing internal. */

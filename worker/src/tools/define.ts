@@ -55,6 +55,12 @@ export interface ToolDef<S extends z.ZodObject = z.ZodObject> {
   readonly annotations: ToolAnnotationsStrict;
   /** Kinds the call touches, for kind allow/deny lists. */
   kinds?(args: z.infer<S>): string[];
+  /**
+   * For a tool marked destructive that destroys only with some arguments (scale to 0, a patch or apply that
+   * removes fields): why this call would destroy, or undefined. Such a tool stays listed in non-destructive
+   * mode and the handler refuses, before run, each call this names a reason for (see policy.ts).
+   */
+  destroys?(args: z.infer<S>, ctx: ToolContext): Promise<string | undefined> | string | undefined;
   run(args: z.infer<S>, ctx: ToolContext): Promise<ToolOutput>;
 }
 
@@ -89,5 +95,7 @@ export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): ToolDef<S> {
 export const READ: ToolAnnotationsStrict = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
 /** A write that converges (apply, scale, patch). */
 export const WRITE: ToolAnnotationsStrict = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true };
+/** A write that converges but can destroy with some arguments (scale to 0, patch, apply): needs `destroys`. */
+export const WRITE_MAY_DESTROY: ToolAnnotationsStrict = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true };
 /** A write that removes or runs something. */
 export const DESTRUCTIVE: ToolAnnotationsStrict = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };

@@ -1,21 +1,41 @@
 import type { Policy } from '../config.js';
 import { ToolRefusal } from '../k8s/errors.js';
-import type { ToolDef } from './define.js';
+import type { ToolContext, ToolDef } from './define.js';
 
-/** Whether a tool exists at all under a policy: read-only drops writes, non-destructive drops destructive tools, then allow/deny. */
-export function toolAllowed(tool: Pick<ToolDef, 'name' | 'annotations'>, policy: Policy): boolean {
+type PolicyTool = Pick<ToolDef, 'name' | 'annotations' | 'destroys'>;
+
+/** Always destructive: marked so, with no per-call judgement (a delete, an exec). */
+function alwaysDestructive(tool: PolicyTool): boolean {
+  return tool.annotations.destructiveHint && !tool.destroys;
+}
+
+/**
+ * Whether a tool exists at all under a policy: read-only drops writes, non-destructive drops tools that always
+ * destroy (those that destroy only with some arguments stay, see destructionRefusal), then allow/deny.
+ */
+export function toolAllowed(tool: PolicyTool, policy: Policy): boolean {
   if (policy.readOnly && !tool.annotations.readOnlyHint) return false;
-  if (policy.nonDestructive && tool.annotations.destructiveHint) return false;
+  if (policy.nonDestructive && alwaysDestructive(tool)) return false;
   if (policy.tools.allow && !policy.tools.allow.includes(tool.name)) return false;
   return !policy.tools.deny.includes(tool.name);
 }
 
 /** Why a tool is refused on a cluster (the handler-side re-check), or undefined when it may run. */
-export function toolRefusal(tool: Pick<ToolDef, 'name' | 'annotations'>, policy: Policy, cluster: string): string | undefined {
+export function toolRefusal(tool: PolicyTool, policy: Policy, cluster: string): string | undefined {
   if (policy.readOnly && !tool.annotations.readOnlyHint) return `cluster ${cluster} is read-only: ${tool.name} changes state`;
-  if (policy.nonDestructive && tool.annotations.destructiveHint) return `cluster ${cluster} is non-destructive: ${tool.name} is destructive`;
+  if (policy.nonDestructive && alwaysDestructive(tool)) return `cluster ${cluster} is non-destructive: ${tool.name} is destructive`;
   if (!toolAllowed(tool, policy)) return `tool ${tool.name} is not allowed on cluster ${cluster}`;
   return undefined;
+}
+
+/**
+ * The handler's per-call re-check in non-destructive mode for tools that destroy only with some arguments: the
+ * listing cannot hide a scale to 0 or a patch that removes fields, so the call itself is judged before it runs.
+ */
+export async function destructionRefusal(tool: PolicyTool, args: Record<string, unknown>, ctx: ToolContext): Promise<string | undefined> {
+  if (!ctx.policy.nonDestructive || !tool.annotations.destructiveHint || !tool.destroys) return undefined;
+  const why = await tool.destroys(args, ctx);
+  return why ? `cluster ${ctx.cluster.name} is non-destructive: this ${tool.name} call ${why}. Nothing was changed` : undefined;
 }
 
 function norm(kind: string): string {

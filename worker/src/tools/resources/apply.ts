@@ -1,12 +1,15 @@
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { resourcePath } from '../../k8s/discovery.js';
+import { resourcePath, type ApiResource } from '../../k8s/discovery.js';
 import { KubeApiError, ToolRefusal } from '../../k8s/errors.js';
 import { slimObject } from '../../output/format.js';
 import { clusterArg, dryRunArg, namespaceArg } from '../args.js';
-import { defineTool, WRITE } from '../define.js';
+import { defineTool, WRITE_MAY_DESTROY, type ToolContext } from '../define.js';
+import { explainConflict } from './apply-conflict.js';
+import { waitApplied, waitLine, type WaitOutcome } from './apply-wait.js';
 import { namespaceFor, resolveResource, type KubeObject } from './common.js';
 import { fieldManagerFor, SHARED_FIELD_MANAGER } from './field-manager.js';
+import { destructiveChanges, diffLines, diffObjects } from './object-diff.js';
 
 /** The shared field manager (resources_patch still writes as it); apply and rollout write as the user's own, see field-manager.ts. */
 export const FIELD_MANAGER = SHARED_FIELD_MANAGER;
@@ -30,35 +33,112 @@ export function parseManifest(manifest: string): KubeObject[] {
   return objs;
 }
 
-/** Says which document failed, what was applied before it, and turns the apiserver's schema error into the fix. */
-function documentFailure(err: unknown, i: number, objs: KubeObject[], applied: string[]): unknown {
-  if (!(err instanceof KubeApiError) && !(err instanceof ToolRefusal)) return err;
-  const o = objs[i]!;
-  const which = objs.length > 1 ? `document ${i + 1} of ${objs.length} (${o.kind}/${o.metadata?.name})` : `${o.kind}/${o.metadata?.name}`;
-  let why = err instanceof KubeApiError ? err.toToolText() : err.message;
-  const undeclared = /(\.[\w.[\]"-]+): field not declared in schema/.exec(why);
-  if (undeclared) why = `Invalid: the field ${undeclared[1]} is not in the ${o.kind} schema (misspelled, or at the wrong level); fix the manifest and apply again`;
-  const before = applied.length ? ` Applied before it: ${applied.join('; ')}.` : '';
-  return new ToolRefusal(`${which} failed: ${why}.${before}${i + 1 < objs.length ? ` The ${objs.length - i - 1} after it were not applied.` : ''}`);
+const applyInput = z.object({
+  cluster: clusterArg,
+  manifest: z.string().min(1).describe('YAML or JSON of one or more objects, each with apiVersion, kind and metadata.name.'),
+  namespace: namespaceArg.describe('Namespace for namespaced objects that do not set metadata.namespace (default "default").'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe('Take ownership of fields another field manager set (server-side apply force). Default false: such a conflict is refused and the result names the managers and fields; set true only when your values should win.'),
+  fieldValidation: z
+    .enum(['Strict', 'Warn', 'Ignore'])
+    .default('Strict')
+    .describe('Unknown or duplicate fields: "Strict" (default) refuses the object, "Warn" applies and reports them as warnings, "Ignore" drops them silently.'),
+  diff: z
+    .boolean()
+    .default(false)
+    .describe('If true, apply nothing: show, per object, what would change (the live object against a server-side dry run of this manifest, field by field, Secret values masked). Conflicts show here too.'),
+  wait: z
+    .number()
+    .int()
+    .min(0)
+    .max(120)
+    .default(0)
+    .describe('Seconds (0-120, default 0 = do not wait) to wait after applying until each workload is rolled out, each Pod Ready, each Job complete, or each object with a Ready condition Ready. The result says what was waited for and each outcome, also when time ran out.'),
+  dryRun: dryRunArg,
+});
+type ApplyArgs = z.infer<typeof applyInput>;
+
+const OUTCOMES = ['created', 'configured', 'would be created', 'would be configured', 'diff', 'failed'] as const;
+
+const applyOutput = z.object({
+  documents: z.array(
+    z.object({
+      index: z.number().int().describe('1-based position of the object in the manifest.'),
+      kind: z.string(),
+      name: z.string(),
+      namespace: z.string().optional(),
+      outcome: z.enum(OUTCOMES),
+      error: z.string().optional().describe('Why this object failed (outcome "failed").'),
+      changes: z.number().int().optional().describe('diff: fields that would change.'),
+      wait: z
+        .object({ waitFor: z.string().optional().describe('Absent: nothing to wait for on this kind.'), done: z.boolean(), failed: z.boolean(), message: z.string(), waitedSeconds: z.number().int() })
+        .optional(),
+    }),
+  ),
+  failed: z.number().int().describe('How many objects failed; the others ran (every object is attempted, in order).'),
+});
+type DocResult = z.infer<typeof applyOutput>['documents'][number];
+
+interface Target {
+  r: ApiResource;
+  ns: string | undefined;
+  path: string;
+  body: KubeObject;
 }
+
+async function target(ctx: ToolContext, o: KubeObject, namespace: string | undefined): Promise<Target> {
+  const r = await resolveResource(ctx, o.kind!, o.apiVersion);
+  const ns = namespaceFor(r, o.metadata?.namespace ?? namespace);
+  const body = r.namespaced ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o;
+  return { r, ns, path: resourcePath(r, ns, o.metadata!.name!), body };
+}
+
+/** One server-side apply; `created` from the apiserver's 201. */
+async function sendApply(ctx: ToolContext, t: Target, a: ApplyArgs, dryRun: boolean): Promise<{ stored: KubeObject; created: boolean }> {
+  const res = await ctx.clients().rest.request('PATCH', t.path, {
+    body: t.body,
+    contentType: 'application/apply-patch+yaml',
+    query: { fieldManager: await fieldManagerFor(ctx), force: a.force, fieldValidation: a.fieldValidation, dryRun: dryRun ? 'All' : undefined },
+    signal: ctx.signal,
+  });
+  if (res.truncated) throw new ToolRefusal('the apiserver answered with an object over the read cap');
+  return { stored: { apiVersion: t.body.apiVersion, kind: t.body.kind, ...(JSON.parse(res.text) as KubeObject) }, created: res.status === 201 };
+}
+
+/** The live object, or undefined when it does not exist yet. */
+async function live(ctx: ToolContext, path: string): Promise<KubeObject | undefined> {
+  try {
+    return await ctx.clients().rest.get<KubeObject>(path, { signal: ctx.signal });
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Why a document failed, told as the fix: a conflict names its owners, an unknown field its path. */
+function failureText(err: unknown, o: KubeObject): string | undefined {
+  if (err instanceof KubeApiError) {
+    const conflict = explainConflict(err);
+    if (conflict) return conflict;
+    const why = err.toToolText();
+    const undeclared = /(\.[\w.[\]"-]+): field not declared in schema/.exec(why);
+    return undeclared ? `Invalid: the field ${undeclared[1]} is not in the ${o.kind} schema (misspelled, or at the wrong level); fix the manifest and apply again` : why;
+  }
+  return err instanceof ToolRefusal ? err.message : undefined;
+}
+
+const label = (o: KubeObject, ns: string | undefined) => `${o.kind!.toLowerCase()}/${o.metadata!.name}${ns ? ` in ${ns}` : ''}`;
 
 export const resourcesCreateOrUpdate = defineTool({
   name: 'resources_create_or_update',
   title: 'Resources: Create or Update',
   description:
-    'Create or update objects from a YAML or JSON manifest (several documents allowed) with server-side apply: the manifest is your whole intent for the fields you manage, so a field you applied before and now leave out is removed, while fields other managers set stay. Each user applies as their own field manager ("kube-mcp/<user>"). Unknown or misspelled fields are refused (fieldValidation Strict) instead of dropped silently. Use dryRun to validate first. The result shows each object as stored, Secrets masked, and any apiserver warnings (Pod Security, deprecations).',
-  input: z.object({
-    cluster: clusterArg,
-    manifest: z.string().min(1).describe('YAML or JSON of one or more objects, each with apiVersion, kind and metadata.name.'),
-    namespace: namespaceArg.describe('Namespace for namespaced objects that do not set metadata.namespace (default "default").'),
-    force: z.boolean().default(true).describe('Take ownership of fields another manager set (server-side apply force). Default true.'),
-    fieldValidation: z
-      .enum(['Strict', 'Warn', 'Ignore'])
-      .default('Strict')
-      .describe('Unknown or duplicate fields: "Strict" (default) refuses the object, "Warn" applies and reports them as warnings, "Ignore" drops them silently.'),
-    dryRun: dryRunArg,
-  }),
-  annotations: WRITE,
+    'Create or update objects from a YAML or JSON manifest (several documents allowed) with server-side apply: the manifest is your whole intent for the fields you manage, so a field you applied before and now leave out is removed, while fields other managers set stay. Each user applies as their own field manager ("kube-mcp/<user>"); a field another manager owns is a conflict, explained with its owner, unless force is true. Unknown or misspelled fields are refused (fieldValidation Strict) instead of dropped silently. Use diff to see what would change, dryRun to validate. Every document is attempted in order and reported on its own line ([2/3] kind/name: outcome); if one fails the others still run and the result is an error naming it. wait (up to 120 s) waits until workloads are rolled out or objects Ready. The result shows each object as stored, Secrets masked, and any apiserver warnings (Pod Security, deprecations). A non-destructive cluster refuses an apply that would remove a field or scale to 0.',
+  input: applyInput,
+  output: applyOutput,
+  annotations: WRITE_MAY_DESTROY,
   kinds: (a) => {
     try {
       return parseManifest(a.manifest).map((o) => o.kind!);
@@ -66,32 +146,89 @@ export const resourcesCreateOrUpdate = defineTool({
       return [];
     }
   },
+  async destroys(a, ctx) {
+    if (a.dryRun || a.diff) return undefined;
+    const objs = parseManifest(a.manifest);
+    const found: string[] = [];
+    for (const [i, o] of objs.entries()) {
+      const t = await target(ctx, o, a.namespace);
+      const before = await live(ctx, t.path);
+      if (!before) continue;
+      let after: KubeObject;
+      try {
+        after = (await sendApply(ctx, t, a, true)).stored;
+      } catch (err) {
+        // Refused as a dry run, it is refused for real too (and reported there): nothing to judge.
+        if (err instanceof KubeApiError && err.status >= 400 && err.status < 500) continue;
+        throw err;
+      }
+      const d = destructiveChanges(diffObjects(before, after));
+      if (d.length) found.push(`${objs.length > 1 ? `[${i + 1}/${objs.length}] ` : ''}${label(o, t.ns)} ${d.join(', ')}`);
+    }
+    return found.length ? `would destroy: ${found.join('; ')}` : undefined;
+  },
   async run(a, ctx) {
     const objs = parseManifest(a.manifest);
-    const rest = ctx.clients().rest;
-    const fieldManager = await fieldManagerFor(ctx);
-    const results: unknown[] = [];
+    const n = objs.length;
+    const docs: DocResult[] = [];
     const lines: string[] = [];
+    const stored: KubeObject[] = [];
+    const applied: Array<{ doc: DocResult; ref: string; path: string }> = [];
     for (const [i, o] of objs.entries()) {
-      let stored: KubeObject;
-      let r: Awaited<ReturnType<typeof resolveResource>>;
-      let ns: string | undefined;
+      const prefix = n > 1 ? `[${i + 1}/${n}] ` : '';
+      const doc: DocResult = { index: i + 1, kind: o.kind!, name: o.metadata!.name!, outcome: 'failed' };
+      docs.push(doc);
+      let ns: string | undefined = o.metadata?.namespace ?? a.namespace;
       try {
-        r = await resolveResource(ctx, o.kind!, o.apiVersion);
-        ns = namespaceFor(r, o.metadata?.namespace ?? a.namespace);
-        const body = r.namespaced ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o;
-        stored = await rest.json<KubeObject>('PATCH', resourcePath(r, ns, o.metadata!.name), {
-          body,
-          contentType: 'application/apply-patch+yaml',
-          query: { fieldManager, force: a.force, fieldValidation: a.fieldValidation, dryRun: a.dryRun ? 'All' : undefined },
-          signal: ctx.signal,
-        });
+        const t = await target(ctx, o, a.namespace);
+        ns = t.ns;
+        if (t.ns) doc.namespace = t.ns;
+        if (a.diff) {
+          const before = await live(ctx, t.path);
+          const changes = diffObjects(before, (await sendApply(ctx, t, a, true)).stored);
+          doc.outcome = 'diff';
+          doc.changes = changes.length;
+          const what = !before ? `would be created (${changes.length} fields)` : changes.length ? `${changes.length} change${changes.length === 1 ? '' : 's'}` : 'no changes';
+          lines.push(`${prefix}${label(o, t.ns)}: ${what}`, ...diffLines(changes));
+          continue;
+        }
+        const res = await sendApply(ctx, t, a, a.dryRun);
+        doc.outcome = a.dryRun ? (res.created ? 'would be created' : 'would be configured') : res.created ? 'created' : 'configured';
+        lines.push(`${prefix}${label(o, t.ns)} ${doc.outcome}${a.dryRun ? ' (dry run, nothing persisted)' : ''}`);
+        stored.push(slimObject(res.stored, 'normal'));
+        applied.push({ doc, ref: label(o, t.ns), path: t.path });
       } catch (err) {
-        throw documentFailure(err, i, objs, lines);
+        const why = failureText(err, o);
+        if (why === undefined) throw err;
+        // One object: the error is the whole result, as for any tool.
+        if (n === 1) throw new ToolRefusal(`${o.kind}/${o.metadata!.name} failed: ${why}`);
+        doc.error = why;
+        if (ns && !doc.namespace) doc.namespace = ns;
+        lines.push(`${prefix}${label(o, ns)} FAILED: ${why}`);
       }
-      lines.push(`${r.kind.toLowerCase()}/${o.metadata!.name}${ns ? ` in ${ns}` : ''} applied${a.dryRun ? ' (dry run, nothing persisted)' : ''}`);
-      results.push(slimObject({ apiVersion: o.apiVersion, kind: o.kind, ...stored }, 'normal'));
     }
-    return { text: lines.join('\n') + '\n---\n', data: results.length === 1 ? results[0] : results };
+    const failed = docs.filter((d) => d.outcome === 'failed');
+    if (failed.length) {
+      const names = failed.map((d) => `[${d.index}/${n}] ${d.kind}/${d.name}`).join(', ');
+      const rest = n - failed.length;
+      lines.unshift(
+        `${failed.length} of ${n} objects failed (${names}); ${rest ? `the other ${rest} ${a.diff ? 'were compared' : a.dryRun ? 'passed the dry run' : 'were applied'}` : 'none succeeded'}. Every object is attempted in order, so one failure does not stop the rest; fix the failed one and apply the whole manifest again (apply converges).`,
+      );
+    }
+    if (a.wait) {
+      if (a.diff || a.dryRun) lines.push(`Not waited: nothing was applied (${a.diff ? 'diff' : 'dry run'}).`);
+      else if (applied.length) {
+        const outcomes = await waitApplied(ctx, applied, a.wait);
+        outcomes.forEach((w: WaitOutcome, k) => (applied[k]!.doc.wait = { ...(w.waitFor ? { waitFor: w.waitFor } : {}), done: w.done, failed: w.failed, message: w.message, waitedSeconds: w.waitedSeconds }));
+        const open = outcomes.filter((w) => w.waitFor && !w.done).length;
+        lines.push(`Waited (up to ${a.wait}s) for each workload to roll out and each Pod/Job/Ready-condition object to be ready: ${open ? `${open} not ready` : 'all ready'}.`, ...outcomes.map((w) => `  ${waitLine(w, a.wait)}`));
+      }
+    }
+    return {
+      text: lines.join('\n') + (stored.length ? '\n---\n' : '\n'),
+      ...(stored.length ? { data: stored.length === 1 ? stored[0] : stored } : {}),
+      structured: { documents: docs, failed: failed.length },
+      ...(failed.length ? { isError: true } : {}),
+    };
   },
 });

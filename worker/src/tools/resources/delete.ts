@@ -4,6 +4,7 @@ import { dryRunArg, objectRefArgs } from '../args.js';
 import { defineTool, DESTRUCTIVE, type ToolContext, type ToolOutput } from '../define.js';
 import { namespaceFor, objectRef, resolveResource } from './common.js';
 import type { ApiResource } from '../../k8s/discovery.js';
+import { sleep } from '../wait.js';
 
 export const deleteArgs = {
   propagationPolicy: z
@@ -13,16 +14,6 @@ export const deleteArgs = {
   gracePeriodSeconds: z.number().int().min(0).optional().describe('Seconds before forced termination; 0 deletes immediately.'),
   wait: z.number().int().min(0).max(120).default(0).describe('Seconds to wait until the object is gone (0-120, default 0 = return once deletion is accepted). Says which finalizers still hold it.'),
 };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-}
 
 /** Polls until the object is gone or the wait is over; returns what still holds it. */
 async function waitGone(ctx: ToolContext, path: string, seconds: number): Promise<{ gone: boolean; waited: number; finalizers: string[] }> {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resourcePath } from '../../k8s/discovery.js';
 import { ToolRefusal } from '../../k8s/errors.js';
 import { apiVersionArg, clusterArg, dryRunArg, namespaceArg } from '../args.js';
-import { defineTool, WRITE } from '../define.js';
+import { defineTool, WRITE_MAY_DESTROY } from '../define.js';
 import { namespaceFor, objectRef, resolveResource } from './common.js';
 
 interface Scale {
@@ -13,7 +13,8 @@ interface Scale {
 export const resourcesScale = defineTool({
   name: 'resources_scale',
   title: 'Resources: Scale',
-  description: 'Read or set the replica count of a Deployment, StatefulSet, ReplicaSet or any kind with a scale subresource. Omit replicas to only read it.',
+  description:
+    'Read or set the replica count of a Deployment, StatefulSet, ReplicaSet or any kind with a scale subresource. Omit replicas to only read it. Scaling to 0 stops every pod: a non-destructive cluster refuses it (other counts are allowed).',
   input: z.object({
     cluster: clusterArg,
     kind: z.string().min(1).default('Deployment').describe('Kind with a scale subresource: Deployment (default), StatefulSet, ReplicaSet, or a CRD.'),
@@ -24,8 +25,9 @@ export const resourcesScale = defineTool({
     dryRun: dryRunArg,
   }),
   output: z.object({ name: z.string(), namespace: z.string().optional(), previous: z.number().int(), replicas: z.number().int(), dryRun: z.boolean() }),
-  annotations: WRITE,
+  annotations: WRITE_MAY_DESTROY,
   kinds: (a) => [a.kind],
+  destroys: (a) => (a.replicas === 0 && !a.dryRun ? `scales ${a.kind}/${a.name} to 0 replicas, which stops every pod` : undefined),
   async run(a, ctx) {
     const r = await resolveResource(ctx, a.kind, a.apiVersion);
     if (r.subresources.length && !r.subresources.includes('scale')) throw new ToolRefusal(`${r.kind} has no scale subresource`);

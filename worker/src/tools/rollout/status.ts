@@ -3,6 +3,7 @@ import { resourcePath } from '../../k8s/discovery.js';
 import { clusterArg, nameArg, namespaceArg } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { ROLLOUT_RESOURCES, rolloutKindArg } from './common.js';
+import { sleep } from '../wait.js';
 
 interface Workload {
   metadata?: { generation?: number };
@@ -45,16 +46,6 @@ export function rolloutState(kind: keyof typeof ROLLOUT_RESOURCES, name: string,
   if (w.spec?.updateStrategy?.type === 'RollingUpdate' && s.updateRevision !== s.currentRevision)
     return { done: false, message: `waiting for statefulset rolling update to complete ${s.updatedReplicas ?? 0} pods at revision ${s.updateRevision}...` };
   return { done: true, message: `statefulset rolling update complete ${s.readyReplicas ?? 0} pods at revision ${s.currentRevision}...` };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
 }
 
 export const rolloutStatus = defineTool({

@@ -71,8 +71,10 @@ export const clusterSchema = z
     healthCheck: z
       .object({
         path: z.string().startsWith('/').default('/healthz'),
-        intervalMs: z.coerce.number().int().positive().default(5000),
-        timeoutMs: z.coerce.number().int().positive().default(2000),
+        // A dead worker (connection refused) leaves the pool at the next check: 1 s keeps that within the 2 s the
+        // chaos suite holds it to (scenario 3) for one small GET per worker per second per replica.
+        intervalMs: z.coerce.number().int().positive().default(1000).describe('Health-check period; a worker that fails a check is out until one passes'),
+        timeoutMs: z.coerce.number().int().positive().default(1000).describe('A health check slower than this fails'),
       })
       .prefault({}),
   });

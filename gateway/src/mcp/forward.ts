@@ -241,7 +241,9 @@ export function createForwarder(logger: Logger, mcp: Pick<McpGlobalConfig['mcp']
     logger.error({ worker: f.target, code, requestId: f.job.requestId }, 'forwarding to worker failed');
     f.unreachable = true;
     f.status = 502;
-    const body = jsonRpcErrorMessage(null, JsonRpcCode.InternalError, 'no worker for this cluster could be reached');
+    // A call that reached a worker which then died may have run: say so, and that it was not repeated elsewhere.
+    const message = retriable ? 'no worker for this cluster could be reached' : 'the worker failed while handling the request; it was not retried on another worker because it may have run';
+    const body = jsonRpcErrorMessage(f.job.jsonRpcId, JsonRpcCode.InternalError, message);
     response.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     response.end(body);
   };

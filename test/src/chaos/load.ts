@@ -16,6 +16,8 @@ export interface CallRecord {
   end: number;
   /** undefined = succeeded. */
   failure?: string;
+  /** The error's message or the tool error's text (first 200 characters). */
+  detail?: string;
 }
 
 export interface LoadOptions {
@@ -29,7 +31,8 @@ export interface LoadOptions {
   report: (line: string) => void;
 }
 
-const USERS: StackUser[] = ['alice', 'bob', 'carol'];
+// Both may read team-a (the long call's Deployment); carol may not.
+const USERS: StackUser[] = ['alice', 'bob'];
 
 /** Kind of a failed call, from what the SDK threw: HTTP status, JSON-RPC code, SDK code, or a network error. */
 export function failureKind(err: unknown): string {
@@ -96,6 +99,13 @@ export class Load {
     return worst;
   }
 
+  /** One example message per failure kind, for the notes. */
+  examples(): string[] {
+    const seen = new Map<string, string>();
+    for (const r of this.records) if (r.failure && !seen.has(`${r.method}: ${r.failure}`)) seen.set(`${r.method}: ${r.failure}`, r.detail ?? '');
+    return [...seen].map(([k, d]) => `${k}, e.g. ${d}`);
+  }
+
   summary(): { attempted: number; succeeded: number; failedByKind: Record<string, number> } {
     const failedByKind: Record<string, number> = {};
     for (const r of this.records) if (r.failure) failedByKind[`${r.method}: ${r.failure}`] = (failedByKind[`${r.method}: ${r.failure}`] ?? 0) + 1;
@@ -137,10 +147,11 @@ export class Load {
     try {
       const res = await call();
       const isError = (res as { isError?: boolean } | undefined)?.isError === true;
-      this.records.push({ client, method, start, end: Date.now(), ...(isError ? { failure: 'tool error' } : {}) });
+      const text = () => JSON.stringify((res as { content?: unknown }).content ?? '').slice(0, 200);
+      this.records.push({ client, method, start, end: Date.now(), ...(isError ? { failure: 'tool error', detail: text() } : {}) });
       return undefined;
     } catch (err) {
-      this.records.push({ client, method, start, end: Date.now(), failure: failureKind(err) });
+      this.records.push({ client, method, start, end: Date.now(), failure: failureKind(err), detail: String((err as Error).message ?? err).slice(0, 200) });
       return err;
     }
   }

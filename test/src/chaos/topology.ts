@@ -97,12 +97,13 @@ async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]
   // No keep-alive to backends: a pooled socket a draining replica closes would turn into a spurious failure that a
   // Service (new connection per request from kube-proxy's point of view) does not have.
   const agent = new http.Agent({ keepAlive: false });
-  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer, tried: number) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer, first: number, tried: number) => {
     if (tried >= backends.length) {
       res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('no gateway replica accepts connections');
       return;
     }
-    const i = (next++ % backends.length + backends.length) % backends.length;
+    // The retry goes to the next backend after the refused one, whatever other requests did meanwhile.
+    const i = (first + tried) % backends.length;
     const target = backends[i]!;
     const isPost = req.method === 'POST';
     let counted = false;
@@ -121,7 +122,7 @@ async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]
     res.once('close', () => up.destroy());
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
-      if (err.code === 'ECONNREFUSED' && !res.headersSent) return handle(req, res, body, tried + 1);
+      if (err.code === 'ECONNREFUSED' && !res.headersSent) return handle(req, res, body, first, tried + 1);
       res.destroy();
     });
     up.end(body);
@@ -129,7 +130,7 @@ async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks), 0));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks), next++ % Math.max(1, backends.length), 0));
   });
   server.requestTimeout = 0;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -25,7 +25,8 @@ export async function withRig<T>(opts: ScenarioOptions, load: { longCallSeconds:
 }
 
 export function resultOf(name: string, target: string, load: Load, extra: Partial<ScenarioResult> & { met: boolean; notes: string[] }): ScenarioResult {
-  return { name, target, ...load.summary(), sessionsLost: load.sessionsLost, familiesRevoked: 0, recoverMs: null, unauthenticated200: load.unauthenticated200, ...extra };
+  const r = { name, target, ...load.summary(), sessionsLost: load.sessionsLost, familiesRevoked: 0, recoverMs: null, unauthenticated200: load.unauthenticated200, ...extra };
+  return { ...r, notes: [...r.notes, ...load.examples().map((e) => `failure ${e}`)] };
 }
 
 /** Failure kinds that are a clear JSON-RPC error to the client (an error object with a code), not a hang or a cut. */

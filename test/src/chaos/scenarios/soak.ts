@@ -1,0 +1,107 @@
+// Scenario 7: steady load for a while, sampling each gateway replica and the Redis they share. Besides the
+// standing clients, a churn of short-lived sessions that are abandoned (never DELETEd) shows that expired
+// sessions are reclaimed by their TTL rather than piling up.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { percentile } from '../../bench/section.js';
+import { userToken } from '../../support/keycloak-tokens.js';
+import type { Scenario } from '../scenario.js';
+import { sleep } from '../scenario.js';
+import { processStats } from '../topology.js';
+import { resultOf, withRig } from './common.js';
+
+const SESSION_TTL_SECONDS = 15;
+const TARGET = `over the soak, from the first sampled third to the last: gateway RSS +≤ 25 % (or +≤ 48 MiB), heap +≤ 50 % (or +≤ 24 MiB), open fds +≤ 20, Redis keys +≤ 25 % + 20, cheap-call p99 ≤ 2× + 50 ms; every Redis key has a TTL (sessions idle ${SESSION_TTL_SECONDS} s and exchange-cache entries are reclaimed); no failed call`;
+
+interface Sample {
+  t: number;
+  rss: number;
+  heap: number;
+  fds: number;
+  keys: number;
+  p99: number;
+}
+
+const MiB = 2 ** 20;
+
+export const soak: Scenario = {
+  name: 'soak',
+  target: TARGET,
+  async run(opts) {
+    const s = opts.short;
+    const soakMs = opts.soakMs ?? (s ? 60_000 : 30 * 60_000);
+    const every = Math.max(5_000, Math.round(soakMs / 30));
+    return withRig(opts, { longCallSeconds: s ? 4 : 10, pauseMs: s ? 300 : 250 }, { sessionTtlSeconds: SESSION_TTL_SECONDS }, async ({ env, topo, load }) => {
+      const notes: string[] = [];
+      let churning = true;
+      let churned = 0;
+      const token = (await userToken(env, 'alice')).access_token;
+      const churn = (async () => {
+        while (churning) {
+          const c = new Client({ name: 'chaos-churn', version: '0.0.0' });
+          try {
+            await c.connect(new StreamableHTTPClientTransport(new URL(topo.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+            await c.listTools();
+            churned++;
+          } catch (err) {
+            opts.report(`churn session failed: ${String(err)}`);
+          }
+          // Abandoned, not closed: the transport's session stays in Redis until its TTL ends it.
+          await c.transport?.close().catch(() => undefined);
+          await sleep(1000);
+        }
+      })();
+      const samples: Sample[] = [];
+      const started = Date.now();
+      let lastSampleAt = started;
+      while (Date.now() - started < soakMs) {
+        await sleep(Math.min(every, soakMs - (Date.now() - started)));
+        const now = Date.now();
+        const window = load.records.filter((r) => r.method !== 'long' && !r.failure && r.end > lastSampleAt && r.end <= now).map((r) => r.end - r.start);
+        lastSampleAt = now;
+        const stats = topo.gateways.map((g) => processStats(g.pid()!));
+        const heaps = await Promise.all(topo.gateways.map((g) => g.metric('kmg_nodejs_heap_size_used_bytes')));
+        samples.push({
+          t: now - started,
+          rss: Math.max(...stats.map((x) => x.rssBytes)),
+          fds: Math.max(...stats.map((x) => x.fds)),
+          heap: Math.max(...heaps),
+          keys: await topo.redis.dbsize(),
+          p99: percentile(window, 99),
+        });
+        const x = samples.at(-1)!;
+        opts.report(`t=${Math.round(x.t / 1000)}s rss ${(x.rss / MiB).toFixed(0)} MiB heap ${(x.heap / MiB).toFixed(0)} MiB fds ${x.fds} keys ${x.keys} p99 ${x.p99} ms`);
+      }
+      churning = false;
+      await churn;
+      // Keys without a TTL would live forever: the reclaim check.
+      const keys = await topo.redis.keys('*');
+      const ttls = await Promise.all(keys.map((k) => topo.redis.ttl(k)));
+      const forever = keys.filter((_, i) => ttls[i] === -1);
+      await load.stop();
+
+      const third = Math.max(1, Math.floor(samples.length / 3));
+      const first = samples.slice(0, third);
+      const last = samples.slice(-third);
+      const max = (xs: Sample[], f: (x: Sample) => number) => Math.max(...xs.map(f));
+      const grow = (f: (x: Sample) => number) => ({ from: max(first, f), to: max(last, f) });
+      const rss = grow((x) => x.rss);
+      const heap = grow((x) => x.heap);
+      const fds = grow((x) => x.fds);
+      const keyCount = grow((x) => x.keys);
+      const p99 = grow((x) => (Number.isFinite(x.p99) ? x.p99 : 0));
+      const checks: Array<[string, boolean]> = [
+        [`RSS ${(rss.from / MiB).toFixed(0)} → ${(rss.to / MiB).toFixed(0)} MiB`, rss.to <= Math.max(rss.from * 1.25, rss.from + 48 * MiB)],
+        [`heap used ${(heap.from / MiB).toFixed(0)} → ${(heap.to / MiB).toFixed(0)} MiB`, heap.to <= Math.max(heap.from * 1.5, heap.from + 24 * MiB)],
+        [`open fds ${fds.from} → ${fds.to}`, fds.to <= fds.from + 20],
+        [`Redis keys ${keyCount.from} → ${keyCount.to} (${churned} abandoned sessions made)`, keyCount.to <= keyCount.from * 1.25 + 20],
+        [`cheap-call p99 ${p99.from} → ${p99.to} ms`, p99.to <= p99.from * 2 + 50],
+        [`${forever.length} of ${keys.length} Redis keys without a TTL${forever.length ? `: ${forever.slice(0, 5).join(', ')}` : ''}`, forever.length === 0],
+      ];
+      for (const [n, ok] of checks) notes.push(`${ok ? 'ok' : 'NOT MET'}: ${n} (max per replica, first third vs last third of ${samples.length} samples every ${Math.round(every / 1000)} s)`);
+      notes.push(`soak ${Math.round(soakMs / 60_000 * 10) / 10} min, session TTL ${SESSION_TTL_SECONDS} s`);
+      const failed = load.failures().length;
+      const met = checks.every(([, ok]) => ok) && failed === 0 && load.sessionsLost === 0 && load.unauthenticated200 === 0;
+      return resultOf('7 soak', TARGET, load, { met, notes });
+    });
+  },
+};

@@ -71,6 +71,18 @@ export function mcpWhoami(mcpUrl: string, accessToken: string): Promise<Answer> 
   );
 }
 
+/** tools/list at an MCP URL with a bearer token and no session: authenticated, rate-limited and answered by the gateway. */
+export function mcpToolsList(mcpUrl: string, accessToken: string): Promise<Answer> {
+  return answer(
+    fetch(mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${accessToken}`, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      signal: AbortSignal.timeout(30_000),
+    }),
+  );
+}
+
 /** A real SDK client (2025-06-18 session, or 2026-07-28 stateless) calling whoami with a gateway-issued token. */
 export async function sdkWhoami(mcpUrl: string, accessToken: string, modern: boolean): Promise<string> {
   const client = new Client({ name: 'chaos-facade', version: '0.0.0' }, modern ? { versionNegotiation: { mode: { pin: MODERN_REVISION } } } : {});

@@ -1,13 +1,22 @@
 // Test support for the OAuth unit tests: a config, a fake identity provider, and a helper that walks a
 // browser-less login (authorize -> fake IdP -> callback -> consent -> code). Not used in production code.
-import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { Express } from 'express';
 import { pino } from 'pino';
 import { configSchema, type GatewayConfig } from '../config/schema.js';
 import { createApp } from '../app.js';
 import { MemoryKvStore } from '../store/memory.js';
-import { UpstreamRefusedError, type RefreshedTokens, type UpstreamIdp, type UpstreamTokens } from './keycloak.js';
+import { FakeIdp as SharedFakeIdp, pkce } from '../../../test/src/support/fake-idp.js';
+import { UpstreamRefusedError } from './keycloak.js';
+
+export { pkce };
+
+/** The one fake Keycloak of every OAuth unit suite (test/src/support/fake-idp.ts), refusing with this gateway's error class. */
+export class FakeIdp extends SharedFakeIdp {
+  constructor(now: () => number) {
+    super({ now, refused: (m) => new UpstreamRefusedError(m) });
+  }
+}
 
 export const PUBLIC = 'https://gw.test';
 export const ISSUER = `${PUBLIC}/orgs/acme`;
@@ -30,33 +39,6 @@ export function testConfig(overrides: Record<string, unknown> = {}, orgOauth: Re
   });
 }
 
-/** A fake Keycloak: any code logs in alice; refresh can be told to refuse. */
-export class FakeIdp implements UpstreamIdp {
-  /** Who logs in; tests change groups to model an IdP admin editing the user between refreshes. */
-  user = { sub: 'alice-sub', username: 'alice', groups: ['k8s-admins'] };
-  refuseRefresh = false;
-  refreshCalls = 0;
-  accessLifetime = 300;
-  constructor(private readonly now: () => number) {}
-  private tokens(n: number): UpstreamTokens {
-    return { accessToken: `kc-access-${n}`, refreshToken: `kc-refresh-${n}`, expiresAt: Math.floor(this.now() / 1000) + this.accessLifetime };
-  }
-  async authorizationUrl(p: { redirectUri: string; state: string; nonce: string; codeChallenge: string }): Promise<URL> {
-    const u = new URL('https://kc.test/realms/mcp/protocol/openid-connect/auth');
-    for (const [k, v] of Object.entries({ redirect_uri: p.redirectUri, state: p.state, nonce: p.nonce, code_challenge: p.codeChallenge })) u.searchParams.set(k, v);
-    return u;
-  }
-  async callback(p: { currentUrl: URL; state: string }) {
-    if (p.currentUrl.searchParams.get('state') !== p.state) throw new Error('state mismatch');
-    return { user: { ...this.user, groups: [...this.user.groups] }, tokens: this.tokens(0) };
-  }
-  async refresh(_rt: string): Promise<RefreshedTokens> {
-    this.refreshCalls++;
-    if (this.refuseRefresh) throw new UpstreamRefusedError('invalid_grant');
-    return { ...this.tokens(this.refreshCalls), user: { ...this.user, groups: [...this.user.groups] } };
-  }
-}
-
 export function frozenClock(start = Date.parse('2026-11-23T12:00:00Z')) {
   let t = start;
   return { now: () => t, advance: (seconds: number) => void (t += seconds * 1000) };
@@ -68,11 +50,6 @@ export function testApp(config = testConfig()) {
   const store = new MemoryKvStore(clock.now);
   const { app, deps } = createApp(config, { store, logger: pino({ level: 'silent' }), now: clock.now, idpFor: () => idp });
   return { app, deps, clock, idp, store };
-}
-
-export function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 export async function registerClient(app: Express, body: Record<string, unknown> = {}, base = '/orgs/acme') {

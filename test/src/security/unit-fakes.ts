@@ -1,40 +1,15 @@
-// Stand-ins for the unit chain (the packages' own test helpers are type-checked but not built, so the test
-// workspace has its own): an identity provider that logs in alice for any code, a browser-less walk through
+// Stand-ins for the unit chain: the fake identity provider (shared with the gateway's OAuth unit tests, from
+// test/src/support/fake-idp.ts), a browser-less walk through
 // authorize → IdP → callback → consent → token, and an apiserver that records what it was asked.
-import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
-import type { UpstreamIdp, UpstreamTokens } from '@kmg/gateway/oauth/keycloak';
+import { pkce } from '../support/fake-idp.js';
+
+export { FakeIdp } from '../support/fake-idp.js';
 
 export const REDIRECT = 'http://127.0.0.1:33418/callback';
-
-/** Any code logs in alice (group k8s-admins); refresh always works. */
-export class FakeIdp implements UpstreamIdp {
-  private n = 0;
-  private tokens(): UpstreamTokens {
-    this.n++;
-    return { accessToken: `kc-access-${this.n}`, refreshToken: `kc-refresh-${this.n}`, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
-  }
-  async authorizationUrl(p: { redirectUri: string; state: string; nonce: string; codeChallenge: string }): Promise<URL> {
-    const u = new URL('https://kc.test/realms/mcp/protocol/openid-connect/auth');
-    for (const [k, v] of Object.entries({ redirect_uri: p.redirectUri, state: p.state, nonce: p.nonce, code_challenge: p.codeChallenge })) u.searchParams.set(k, v);
-    return u;
-  }
-  async callback(p: { currentUrl: URL; state: string }) {
-    if (p.currentUrl.searchParams.get('state') !== p.state) throw new Error('state mismatch');
-    return { user: { sub: 'alice-sub', username: 'alice', groups: ['k8s-admins'] }, tokens: this.tokens() };
-  }
-  async refresh(): Promise<UpstreamTokens> {
-    return this.tokens();
-  }
-}
-
-export function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
 
 export async function registerClient(app: Express, base: string): Promise<string> {
   const res = await request(app).post(`${base}/register`).send({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', client_name: 'unit chain' });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createApp } from '@kmg/gateway/app';
 import { configSchema } from '@kmg/gateway/config/schema';
+import { UpstreamRefusedError } from '@kmg/gateway/oauth/keycloak';
 import { MemoryKvStore } from '@kmg/gateway/store/memory';
 import { parseWorkerConfig } from '@kmg/worker/config';
 import { createWorkerHttpServer } from '@kmg/worker/http/app';
@@ -66,7 +67,9 @@ export async function startUnitStack(opts: { namespace: string; auditFile?: stri
       rateLimits: { perUser: { points: 1_000_000 }, perClient: { points: 1_000_000 } },
     }],
   });
-  const idp = new FakeIdp();
+  const idp = new FakeIdp({ refused: (m) => new UpstreamRefusedError(m) });
+  // The suites run for minutes on a loaded machine: tokens that outlive them keep refreshes out of the picture.
+  idp.accessLifetime = 3600;
   const { app } = createApp(config, { store: new MemoryKvStore(Date.now), logger: pino({ level: 'silent' }), idpFor: () => idp });
   const base0 = '/orgs/acme';
   const tokens = { read: await accessToken(app, base0, 'mcp:tools:read'), write: await accessToken(app, base0, 'mcp:tools:read mcp:tools:write') };

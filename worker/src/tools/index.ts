@@ -32,6 +32,7 @@ import { rolloutRestart } from './rollout/restart.js';
 import { rolloutHistory, rolloutPause, rolloutResume, rolloutUndo } from './rollout/rollouts.js';
 import { rolloutStatus } from './rollout/status.js';
 import { workloadDiagnose } from './workload/diagnose.js';
+import { workloadLogs } from './workload/logs.js';
 
 export type AnyTool = ToolDef;
 
@@ -65,6 +66,7 @@ export const ALL_TOOLS: readonly AnyTool[] = [
   rolloutPause,
   rolloutResume,
   workloadDiagnose,
+  workloadLogs,
   canI,
   whoami,
   clusterHealth,

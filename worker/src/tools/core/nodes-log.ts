@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { KubeApiError, ToolRefusal } from '../../k8s/errors.js';
 import { clusterArg } from '../args.js';
 import { defineTool, READ } from '../define.js';
-import { grepLines, parseDuration } from '../pods/log.js';
+import { grepLines, parseDuration } from '../pods/log-read.js';
 
 /** Lines asked of the kubelet when grepping, so matches older than `tail` lines are still found. */
 const GREP_SCAN_LINES = 20_000;

@@ -128,16 +128,4 @@ export async function fetchReleaseSecret(ctx: ToolContext, namespace: string, se
 /** Release Secrets decoded at once: each is up to ~1.5 MiB, so a handful in flight bounds the worker's memory. */
 export const RELEASE_DECODE_CONCURRENCY = 8;
 
-export async function mapLimit<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
+export { mapLimit } from '../map-limit.js';

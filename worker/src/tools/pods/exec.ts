@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { ToolRefusal } from '../../k8s/errors.js';
 import { accessCheckDryRunArg, clusterArg, nameArg, namespaceArg } from '../args.js';
 import { defineTool, DESTRUCTIVE } from '../define.js';
+import { resourcePath } from '../../k8s/discovery.js';
+import { PODS } from '../resources/common.js';
 import { dryRunSubresource } from './access-check.js';
+import { defaultContainer, DEFAULT_CONTAINER_ANNOTATION, type PodContainers } from './containers.js';
 import { describeError } from './port-forward.js';
 import { CappedBuffer } from './streams.js';
 
@@ -23,7 +26,7 @@ export const podsExec = defineTool({
     cluster: clusterArg,
     name: nameArg,
     namespace: namespaceArg,
-    container: z.string().optional().describe('Container name; defaults to the first container.'),
+    container: z.string().optional().describe(`Container name. Omit for the pod's default container (its ${DEFAULT_CONTAINER_ANNOTATION} annotation, else the first).`),
     command: z.array(z.string()).min(1).describe('argv to run, e.g. ["cat","/etc/hostname"].'),
     timeoutSeconds: z.number().int().min(1).max(300).default(30).describe('Stop the command after this many seconds (default 30).'),
     maxBytes: z.number().int().min(256).max(1024 * 1024).default(32 * 1024).describe('Cap on stdout and on stderr bytes kept (default 32 KiB each).'),
@@ -38,13 +41,11 @@ export const podsExec = defineTool({
       return { text: await dryRunSubresource(ctx, 'exec', ns, a.name, `exec ${JSON.stringify(a.command)} in`), structured: { timedOut: false, dryRun: true } };
     }
     let container = a.container;
+    let note = '';
     if (!container) {
-      const pod = await ctx.clients().rest.get<{ spec?: { containers?: Array<{ name: string }> } }>(
-        `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(a.name)}`,
-        { signal: ctx.signal },
-      );
-      container = pod.spec?.containers?.[0]?.name;
-      if (!container) throw new ToolRefusal(`pod ${ns}/${a.name} has no containers`);
+      const chosen = defaultContainer(await ctx.clients().rest.get<PodContainers>(resourcePath(PODS, ns, a.name), { signal: ctx.signal }));
+      container = chosen.name;
+      if (chosen.note) note = `# ${chosen.note}\n`;
     }
     const stdout = new CappedBuffer(a.maxBytes);
     const stderr = new CappedBuffer(a.maxBytes);
@@ -86,7 +87,7 @@ export const podsExec = defineTool({
     const err = stderr.text();
     if (err || stderr.dropped) parts.push(`stderr:\n${err}${stderr.dropped ? `\n[${stderr.dropped} more bytes dropped]` : ''}`);
     return {
-      text: parts.join('\n'),
+      text: note + parts.join('\n'),
       structured: { ...(exitCode !== undefined ? { exitCode } : {}), timedOut, dryRun: false },
       truncationHint: 'Lower maxBytes or pipe the command through head/grep.',
     };

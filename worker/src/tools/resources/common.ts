@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { apiVersionOf, resourcePath, type ApiResource } from '../../k8s/discovery.js';
 import { ToolRefusal } from '../../k8s/errors.js';
-import { renderColumnLines, rowObjects, slimObject, tableCells, TABLE_ACCEPT, toYaml, type KubeTable, type OutputFormat } from '../../output/format.js';
+import { slimObject, TABLE_ACCEPT, toYaml, type KubeTable, type OutputFormat } from '../../output/format.js';
 import type { Row } from '../../output/page.js';
 import type { ToolContext, ToolOutput } from '../define.js';
 import { assertKindAllowed } from '../policy.js';
+import { assertViewFitsFormat, includeObjectFor, viewTable, type ListView } from './list-view.js';
 
 export type KubeObject = {
   apiVersion?: string;
@@ -53,7 +54,7 @@ export const NAMESPACES = builtin('', 'v1', 'namespaces', 'Namespace', false);
 export const EVENTS = builtin('', 'v1', 'events', 'Event', true);
 export const SECRETS = builtin('', 'v1', 'secrets', 'Secret', true);
 
-export interface ListOptions {
+export interface ListOptions extends ListView {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -65,6 +66,7 @@ export interface ListOptions {
 /** One page of any list: apiserver-rendered columns for `summary`, slimmed YAML for `normal`, everything for `full`. */
 export async function listResource(ctx: ToolContext, r: ApiResource, o: ListOptions): Promise<ToolOutput> {
   if (!r.namespaced && o.namespace) throw new ToolRefusal(`${r.resource} are cluster-scoped; omit namespace`);
+  assertViewFitsFormat(o, o.format);
   const rest = ctx.clients().rest;
   const path = resourcePath(r, o.namespace);
   const query = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue };
@@ -72,14 +74,12 @@ export async function listResource(ctx: ToolContext, r: ApiResource, o: ListOpti
   if (o.format === 'summary') {
     const allNamespaces = r.namespaced && !o.namespace;
     const table = await rest.get<KubeTable>(path, {
-      query: { ...query, includeObject: allNamespaces ? 'Metadata' : 'None' },
+      query: { ...query, includeObject: includeObjectFor(o, allNamespaces) },
       accept: TABLE_ACCEPT,
       signal: ctx.signal,
     });
     if (!Array.isArray(table.rows)) throw new ToolRefusal(`the apiserver did not return a table for ${r.resource}`);
-    const { headers, cells } = tableCells(table, { namespaceColumn: allNamespaces });
-    const { columns, lines } = renderColumnLines(headers, cells);
-    return page(r, table.metadata, scope, o, { columns, lines, rows: rowObjects(headers, cells) });
+    return page(r, table.metadata, scope, o, viewTable(table, { ...o, namespaceColumn: allNamespaces }));
   }
   const list = await rest.get<KubeList>(path, { query, signal: ctx.signal });
   // Items carry their kind so Secret masking recognises them; render drops it again after masking.

@@ -8,16 +8,9 @@ import { podHealth, type ContainerStatus, type PodLike } from '../cluster/pod-he
 import { foldEvents, type KubeEvent } from '../core/events.js';
 import { defineTool, READ, type ToolContext } from '../define.js';
 import { builtin, EVENTS, PODS } from '../resources/common.js';
+import { REPLICASETS, WORKLOAD_KINDS } from './kinds.js';
 import { selectorMatches, selectorString, type LabelSelector } from './selector.js';
 
-const KINDS = {
-  Pod: PODS,
-  Deployment: builtin('apps', 'v1', 'deployments', 'Deployment', true),
-  StatefulSet: builtin('apps', 'v1', 'statefulsets', 'StatefulSet', true),
-  DaemonSet: builtin('apps', 'v1', 'daemonsets', 'DaemonSet', true),
-  Job: builtin('batch', 'v1', 'jobs', 'Job', true),
-} as const;
-const REPLICASETS = builtin('apps', 'v1', 'replicasets', 'ReplicaSet', true);
 const HPAS = builtin('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true);
 const PDBS = builtin('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true);
 const QUOTAS = builtin('', 'v1', 'resourcequotas', 'ResourceQuota', true);
@@ -168,7 +161,7 @@ export const workloadDiagnose = defineTool({
   async run(a, ctx) {
     const ns = a.namespace ?? 'default';
     const rest = ctx.clients().rest;
-    const obj = await rest.get<Owned & PodFull & { spec?: Owned['spec'] & PodFull['spec'] }>(resourcePath(KINDS[a.kind], ns, a.name), { signal: ctx.signal });
+    const obj = await rest.get<Owned & PodFull & { spec?: Owned['spec'] & PodFull['spec'] }>(resourcePath(WORKLOAD_KINDS[a.kind], ns, a.name), { signal: ctx.signal });
     const sections: string[] = [];
     const allHints: string[] = [];
     let healthy = true;

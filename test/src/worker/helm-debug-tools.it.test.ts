@@ -27,7 +27,8 @@ let alice: Client;
 
 function manifest(v: 1 | 2): string {
   const docs = [
-    `# Source: shop/templates/config.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-config\ndata:\n  mode: mode-v${v}\n`,
+    // Each revision's ConfigMap echoes a credential (a values password, the other revision's Secret): the plan's diff shows these lines.
+    `# Source: shop/templates/config.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-config\ndata:\n  mode: mode-v${v}\n  ${v === 1 ? `echo: ${SECRET_V1}` : `dsn: postgres://app:${VALUES_PW}@db/shop`}\n`,
     `# Source: shop/templates/secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-secret\ntype: Opaque\nstringData:\n  pw: ${v === 1 ? SECRET_V1 : SECRET_V2}\n`,
     `# Source: shop/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: shop\n  template:\n    metadata:\n      labels:\n        app: shop\n    spec:\n      containers:\n      - name: app\n        image: registry.invalid/shop:${v}\n`,
   ];
@@ -86,6 +87,9 @@ beforeAll(async () => {
     const res = await admin.raw('POST', path, { body: { ...o, metadata: meta }, query: { fieldManager: 'helm' } });
     if (res.status !== 201) throw new Error(`seed ${o.kind}: ${res.status} ${res.text.slice(0, 200)}`);
   }
+  // Someone else's label on a release object: a rollback keeps it, as helm's three-way merge does.
+  const label = await admin.raw('PATCH', `/api/v1/namespaces/${NS}/configmaps/shop-config`, { body: { metadata: { labels: { team: 'sre' } } }, contentType: 'application/merge-patch+json', query: { fieldManager: 'kubectl-label' } });
+  if (label.status !== 200) throw new Error(`label: ${label.status} ${label.text.slice(0, 200)}`);
   await ensure(admin, `/api/v1/namespaces/${NS}/pods`, podManifest('debug-me', NS, (await nodeNames(admin))[0]!));
 
   worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
@@ -117,7 +121,9 @@ describe('helm_history and helm_rollback', () => {
     expect(structured).toMatchObject({ release: 'shop', from: 2, to: 1, newRevision: 3, dryRun: true, status: 'planned', hooksNotRun: 1 });
     const objects = Object.fromEntries((structured.objects as Array<{ kind: string; name: string; action: string; changed: string[] }>).map((o) => [`${o.kind}/${o.name}`, o]));
     expect(objects['Deployment/shop']).toMatchObject({ action: 'update', changed: ['spec.template.spec.containers[0].image'] });
-    expect(objects['ConfigMap/shop-config']).toMatchObject({ action: 'update', changed: ['data.mode'] });
+    expect(objects['ConfigMap/shop-config']).toMatchObject({ action: 'update', changed: ['data.dsn', 'data.echo', 'data.mode'] });
+    expect(text).toMatch(/- +dsn: postgres:\/\/app:\*\*\*@db\/shop/);
+    expect(text).toMatch(/\+ +echo: \*\*\*/);
     expect(objects['Secret/shop-secret']).toMatchObject({ action: 'update', changed: ['data.pw'] });
     expect(objects['ConfigMap/shop-extra']).toMatchObject({ action: 'delete' });
     expect(text).toMatch(/\n\s+- +image: registry\.invalid\/shop:2\n\s+\+ +image: registry\.invalid\/shop:1\n/);
@@ -135,9 +141,13 @@ describe('helm_history and helm_rollback', () => {
     for (const n of NEEDLES) expect(JSON.stringify(res)).not.toContain(n);
     expect(await liveImage()).toBe('registry.invalid/shop:1');
     expect((await admin.raw('GET', `/api/v1/namespaces/${NS}/configmaps/shop-extra`)).status).toBe(404);
-    const cm = await admin.get<{ data: Record<string, string>; metadata: { annotations: Record<string, string> } }>(`/api/v1/namespaces/${NS}/configmaps/shop-config`);
-    expect(cm.data.mode).toBe('mode-v1');
+    const cm = await admin.get<{ data: Record<string, string>; metadata: { annotations: Record<string, string>; labels: Record<string, string> } }>(`/api/v1/namespaces/${NS}/configmaps/shop-config`);
+    // Revision 2's key is gone (helm owned it; the target does not set it), the other manager's label stays.
+    expect(cm.data).toEqual({ mode: 'mode-v1', echo: SECRET_V1 });
+    expect(cm.metadata.labels).toMatchObject({ team: 'sre', 'app.kubernetes.io/managed-by': 'Helm' });
     expect(cm.metadata.annotations['meta.helm.sh/release-name']).toBe('shop');
+    const secret = await admin.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${NS}/secrets/shop-secret`);
+    expect(secret.data).toEqual({ pw: b64(SECRET_V1) });
     const v3 = await admin.get<StoredSecret & { type: string }>(`/api/v1/namespaces/${NS}/secrets/sh.helm.release.v1.shop.v3`);
     expect(v3.type).toBe('helm.sh/release.v1');
     expect(v3.metadata.labels).toMatchObject({ owner: 'helm', name: 'shop', version: '3', status: 'deployed' });

@@ -9,6 +9,7 @@ import { defineTool, DESTRUCTIVE, type ToolContext } from '../define.js';
 import { parseManifest } from '../resources/apply.js';
 import { namespaceFor, resolveResource, type KubeObject } from '../resources/common.js';
 import { fieldManagerFor } from '../resources/field-manager.js';
+import { adoptHelmFields, applyRemoval, rollbackRemoval, type ManagedFieldsEntry } from './field-ownership.js';
 import { collectManifestSecrets, maskHelmValues, maskKnownValues } from './mask-values.js';
 import { fetchReleaseSecret, listReleaseMetas, type HelmRelease } from './release.js';
 import { createReleaseSecret, releaseSecretName, updateReleaseSecret } from './storage.js';
@@ -27,6 +28,8 @@ interface Planned {
   action: Action;
   changed: string[];
   diff?: string;
+  /** The live object has fields helm owns: they are handed to the applying manager first, see field-ownership.ts. */
+  adopt?: boolean;
 }
 
 /** A revision's manifest as objects; a chart that renders only hooks has none. */
@@ -107,7 +110,22 @@ async function plan(ctx: ToolContext, rel: { name: string; namespace: string }, 
       .catch((err: unknown) => {
         throw new ToolRefusal(`the target revision's ${describeObject({ r, namespace: ns, name })} does not apply (server-side dry run): ${toolErrorText(err)}. Nothing was changed`);
       });
-    const dryObj = { apiVersion: o.apiVersion, kind: o.kind, ...dry };
+    const managed = (x: KubeObject | undefined) => ((x?.metadata as { managedFields?: ManagedFieldsEntry[] } | undefined)?.managedFields ?? []);
+    let dryObj: KubeObject = { apiVersion: o.apiVersion, kind: o.kind, ...dry };
+    const removal = live ? rollbackRemoval(managed(live), managed(dry), fieldManager) : {};
+    if (live && Object.keys(removal).length) {
+      // The dry run applied without adopting helm's fields. What the adoption would also remove is taken out, and the
+      // result is sent as a dry-run update, so the apiserver defaults what it would default after the real apply.
+      const trimmed = applyRemoval(dryObj, removal) as KubeObject;
+      const { managedFields: _m, ...meta } = (trimmed.metadata ?? {}) as Record<string, unknown>;
+      meta.resourceVersion = (live.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+      const updated = await rest
+        .json<KubeObject>('PUT', resourcePath(r, ns, name), { body: { ...trimmed, metadata: meta }, query: { dryRun: 'All', fieldValidation: 'Strict' }, signal: ctx.signal })
+        .catch((err: unknown) => {
+          throw new ToolRefusal(`the target revision's ${describeObject({ r, namespace: ns, name })} does not apply once the fields only the current revision set are removed (server-side dry run): ${toolErrorText(err)}. Nothing was changed`);
+        });
+      dryObj = { apiVersion: o.apiVersion, kind: o.kind, ...updated };
+    }
     if (!live) {
       out.push({ r, namespace: ns, name, body, action: 'create', changed: [] });
       continue;
@@ -117,7 +135,8 @@ async function plan(ctx: ToolContext, rel: { name: string; namespace: string }, 
     const changed = changedPaths(before, after);
     // Paths name fields, never values; the diff masks Secrets and every value the release's values or Secrets hide.
     const diff = changed.length && r.kind !== 'Secret' ? maskKnownValues(lineDiff(toYaml(maskSecrets(before)), toYaml(maskSecrets(after))), hidden) : undefined;
-    out.push({ r, namespace: ns, name, body, action: changed.length ? 'update' : 'unchanged', changed, ...(diff ? { diff } : {}) });
+    const adopt = adoptHelmFields(managed(live), fieldManager, o.apiVersion!) !== undefined;
+    out.push({ r, namespace: ns, name, body, action: changed.length ? 'update' : 'unchanged', changed, adopt, ...(diff ? { diff } : {}) });
   }
   for (const o of current) {
     const r = await resolveResource(ctx, o.kind!, o.apiVersion);
@@ -135,6 +154,24 @@ async function plan(ctx: ToolContext, rel: { name: string; namespace: string }, 
   return out;
 }
 
+/** Hands the fields helm owns on the live object to `fieldManager` (one JSON patch, guarded by resourceVersion). */
+async function adoptFields(ctx: ToolContext, p: Planned, fieldManager: string): Promise<void> {
+  const rest = ctx.clients().rest;
+  const path = resourcePath(p.r, p.namespace, p.name);
+  const live = await rest.get<KubeObject>(path, { signal: ctx.signal });
+  const meta = live.metadata as { resourceVersion?: string; managedFields?: ManagedFieldsEntry[] } | undefined;
+  const adopted = adoptHelmFields(meta?.managedFields ?? [], fieldManager, p.body!.apiVersion!);
+  if (!adopted) return;
+  await rest.json('PATCH', path, {
+    body: [
+      { op: 'test', path: '/metadata/resourceVersion', value: meta?.resourceVersion },
+      { op: 'replace', path: '/metadata/managedFields', value: adopted },
+    ],
+    contentType: 'application/json-patch+json',
+    signal: ctx.signal,
+  });
+}
+
 function rollbackHooks(release: HelmRelease & { hooks?: Array<{ events?: string[] }> }): number {
   return (release.hooks ?? []).filter((h) => h.events?.some((e) => e === 'pre-rollback' || e === 'post-rollback')).length;
 }
@@ -145,7 +182,7 @@ export const helmRollback = defineTool({
   name: 'helm_rollback',
   title: 'Helm: Rollback',
   description:
-    "Roll a Helm release back to an earlier revision, doing at the API level what `helm rollback --no-hooks` does: the target revision's manifest is applied with server-side apply (as your own field manager, force, fieldValidation Strict, with helm's ownership label and annotations), objects of the current revision the target does not have are deleted (unless annotated helm.sh/resource-policy: keep), and a new revision is recorded in helm's own storage (a release Secret: pending-rollback, then deployed with description \"Rollback to N\", earlier deployed revisions marked superseded; a failure is recorded as failed), so helm and helm_history see it. Chart hooks are not run; the result says how many rollback hooks were skipped. dryRun defaults to true: the plan lists each object (create, update with the changed fields and a diff, delete, unchanged) from a server-side dry-run apply, and the revision that would be written; nothing is changed. Values and Secret data are masked.",
+    "Roll a Helm release back to an earlier revision, doing at the API level what `helm rollback --no-hooks` does: the target revision's manifest is applied with server-side apply (as your own field manager, force, fieldValidation Strict, with helm's ownership label and annotations; the fields helm owns are first handed to your manager, so fields the current revision set and the target does not are removed, as helm's three-way merge removes them, while fields other managers set stay), objects of the current revision the target does not have are deleted (unless annotated helm.sh/resource-policy: keep), and a new revision is recorded in helm's own storage (a release Secret: pending-rollback, then deployed with description \"Rollback to N\", earlier deployed revisions marked superseded; a failure is recorded as failed), so helm and helm_history see it. Chart hooks are not run; the result says how many rollback hooks were skipped. dryRun defaults to true: the plan lists each object (create, update with the changed fields and a diff, delete, unchanged) from a server-side dry-run apply, and the revision that would be written; nothing is changed. Values and Secret data are masked.",
   input: z.object({
     cluster: clusterArg,
     name: z.string().min(1).describe('Release name (helm_releases_list shows them).'),
@@ -246,6 +283,7 @@ export const helmRollback = defineTool({
     try {
       for (const p of planned) {
         if (p.action === 'create' || p.action === 'update' || p.action === 'unchanged') {
+          if (p.adopt) await adoptFields(ctx, p, fieldManager);
           await rest.json('PATCH', resourcePath(p.r, p.namespace, p.name), {
             body: p.body,
             contentType: 'application/apply-patch+yaml',

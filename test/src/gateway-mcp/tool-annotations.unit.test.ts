@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 const catalog = ALL_TOOLS.map(toolDefinition);
 const principal = (scopes: string[]) => ({ org: 'o', sub: 's', username: 'u', groups: [], clientId: 'c', scopes, expiresAt: 0, mode: 'gateway' as const });
-const CAN_DESTROY = ['resources_scale', 'resources_patch', 'resources_create_or_update', 'resources_delete', 'pods_delete'];
+const CAN_DESTROY = ['resources_scale', 'resources_patch', 'resources_create_or_update', 'resources_delete', 'pods_delete', 'helm_rollback', 'pods_debug'];
 
 describe("the gateway's policy on the worker's annotations", () => {
   it('marks scale, patch and apply as writes that can destroy', () => {

@@ -12,7 +12,7 @@ import { repoRoot } from '../../stack/env.js';
 import { kubeToken } from '../../support/keycloak-tokens.js';
 import { adminRest, createPods, ensureNamespace, waitFor } from '../../worker/helpers.js';
 import { installKms, KMS_VERSION } from '../kubernetes-mcp-server.js';
-import { percentile, type BenchContext, type BenchResult, type BenchRow, type BenchSection } from '../section.js';
+import { percentile, type BenchResult, type BenchRow, type BenchSection } from '../section.js';
 
 const NS = 'kmg-bench';
 const PODS = 200;

@@ -95,8 +95,7 @@ export const nodesLog = defineTool({
         `node ${a.name}'s kubelet answered with its /var/log directory listing instead of ${source}: ${service ? 'it does not serve log queries (NodeLogQuery feature gate, enableSystemLogQuery), so ' : ''}read a file with path=<file>. Files there: ${listing.join(', ') || '(none)'}`,
       );
     }
-    const all = grepLines(res.text, undefined, Number.MAX_SAFE_INTEGER);
-    const { lines, matched } = grepLines(res.text, pattern, a.tail);
+    const { lines, matched, scanned } = grepLines(res.text, pattern, a.tail);
     const cap = a.maxBytes ?? ctx.config.byteBudget;
     let text = lines.join('\n');
     let capped = false;
@@ -107,13 +106,13 @@ export const nodesLog = defineTool({
       capped = true;
     }
     const notes = [
-      pattern ? `matched ${matched} of the last ${all.matched} lines read for /${a.grep}/${a.ignoreCase ? 'i' : ''}; showing the last ${lines.length}` : '',
+      pattern ? `matched ${matched} of the last ${scanned} lines read for /${a.grep}/${a.ignoreCase ? 'i' : ''}; showing the last ${lines.length}` : '',
       capped ? `[log cut to the newest ${cap} bytes; narrow with grep, since or a smaller tail]` : '',
       res.truncated ? `[read stopped at the ${READ_CAP}-byte read cap${service ? '' : ': this is the start of the file'}]` : '',
     ].filter(Boolean);
     return {
       text: `# ${source} on node ${a.name}${notes.length ? `; ${notes.join('; ')}` : ''}\n` + (text || '(no log lines)'),
-      structured: { node: a.name, source, lines: lines.length, ...(pattern ? { matched } : {}), scanned: all.matched, capped, readCapHit: res.truncated },
+      structured: { node: a.name, source, lines: lines.length, ...(pattern ? { matched } : {}), scanned, capped, readCapHit: res.truncated },
       truncationHint: 'Use grep, since or a smaller tail to narrow the log.',
     };
   },

@@ -5,7 +5,8 @@ import { clusterArg, namespaceArg } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { listOutputSchema } from '../resources/common.js';
 import { maskKnownValues } from './mask-values.js';
-import { fetchRelease, listReleaseMetas, mapLimit, RELEASE_DECODE_CONCURRENCY, type ReleaseMeta } from './release.js';
+import { mapLimit } from '../map-limit.js';
+import { fetchRelease, listReleaseMetas, RELEASE_DECODE_CONCURRENCY, type ReleaseMeta } from './release.js';
 
 /** Revision Secrets of one release read as metadata; far above helm's own default history size. */
 const METADATA_CAP = 5_000;

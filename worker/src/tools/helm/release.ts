@@ -128,4 +128,3 @@ export async function fetchReleaseSecret(ctx: ToolContext, namespace: string, se
 /** Release Secrets decoded at once: each is up to ~1.5 MiB, so a handful in flight bounds the worker's memory. */
 export const RELEASE_DECODE_CONCURRENCY = 8;
 
-export { mapLimit } from '../map-limit.js';

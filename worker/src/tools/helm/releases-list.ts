@@ -4,7 +4,8 @@ import { age, renderColumnLines } from '../../output/format.js';
 import { clusterArg, namespaceArg } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { listOutputSchema } from '../resources/common.js';
-import { fetchRelease, latestRevisions, listReleaseMetas, mapLimit, RELEASE_DECODE_CONCURRENCY, type ReleaseMeta } from './release.js';
+import { mapLimit } from '../map-limit.js';
+import { fetchRelease, latestRevisions, listReleaseMetas, RELEASE_DECODE_CONCURRENCY, type ReleaseMeta } from './release.js';
 
 /** `helm list` without flags: deployed and failed releases, and those mid-operation. */
 export const DEFAULT_STATUSES = ['deployed', 'failed', 'pending-install', 'pending-upgrade', 'pending-rollback'];

@@ -174,6 +174,26 @@ describe('list views', () => {
     expect(structured.rows).toEqual([{ name: 'shop', [fields[0]!]: 'registry.invalid/proxy:1,registry.invalid/shop:1', [fields[1]!]: 'checkout', [fields[2]!]: '3' }]);
   });
 
+  it('fields never read a Secret value: data and the last-applied annotation are masked in text and rows', async () => {
+    const needle = `reads-needle-${Date.now()}`;
+    await admin.raw('DELETE', `/api/v1/namespaces/${NS}/secrets/projected`);
+    await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, {
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'projected', namespace: NS, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { password: needle } }) } },
+      type: 'Opaque', stringData: { password: needle },
+    });
+    const { res, text } = await call('resources_list', { kind: 'Secret', namespace: NS, fields: ['.data.password', '.data', '.metadata.annotations', '.stringData'] });
+    expect(res.isError, text).toBeFalsy();
+    const all = JSON.stringify(res);
+    for (const form of [needle, Buffer.from(needle).toString('base64'), Buffer.from(needle).toString('base64').replace(/=+$/, '')]) expect(all).not.toContain(form);
+    expect(text).toMatch(/^projected\s+\*\*\*\s+\{"password":"\*\*\*"\}\s+\{"kubectl\.kubernetes\.io\/last-applied-configuration":"\*\*\*"\}\s+<none>$/m);
+  });
+
+  it('nodes_list wide shows what kubectl -o wide adds', async () => {
+    const { text, structured } = await call('nodes_list', { wide: true });
+    expect(text).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME$/m);
+    expect(structured.rows!.find((r) => r.name === node)).toHaveProperty('internalIp');
+  });
+
   it('a field path it cannot read is an isError result naming the field', async () => {
     const { res, text } = await call('resources_list', { kind: 'Deployment', namespace: NS, fields: ['.spec.replicas', '.spec.template.spec.containers[0:2]'] });
     expect(res.isError).toBe(true);

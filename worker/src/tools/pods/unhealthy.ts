@@ -105,7 +105,7 @@ export async function listUnhealthyPods(ctx: ToolContext, o: UnhealthyOptions): 
   };
   const truncationHint = 'Or narrow with namespace/labelSelector, or use fields to show fewer columns.';
   if (o.format === 'summary') {
-    const view = viewTable({ columnDefinitions, rows: found }, { ...o, namespaceColumn: allNamespaces }, [{ header: 'PROBLEM', key: 'problem', cell: health }]);
+    const view = viewTable({ columnDefinitions, rows: found }, { ...o, namespaceColumn: allNamespaces, typeMeta: { apiVersion: 'v1', kind: 'Pod' } }, [{ header: 'PROBLEM', key: 'problem', cell: health }]);
     return { list: { ...list, columns: n ? view.columns : undefined, lines: view.lines, rows: view.rows }, truncationHint };
   }
   const objects = found.map((r) => r.object as PodLike & { metadata?: { namespace?: string; name?: string; uid?: string } });

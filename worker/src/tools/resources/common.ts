@@ -79,7 +79,7 @@ export async function listResource(ctx: ToolContext, r: ApiResource, o: ListOpti
       signal: ctx.signal,
     });
     if (!Array.isArray(table.rows)) throw new ToolRefusal(`the apiserver did not return a table for ${r.resource}`);
-    return page(r, table.metadata, scope, o, viewTable(table, { ...o, namespaceColumn: allNamespaces }));
+    return page(r, table.metadata, scope, o, viewTable(table, { ...o, namespaceColumn: allNamespaces, typeMeta: { apiVersion: apiVersionOf(r), kind: r.kind } }));
   }
   const list = await rest.get<KubeList>(path, { query, signal: ctx.signal });
   // Items carry their kind so Secret masking recognises them; render drops it again after masking.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ToolRefusal } from '../../k8s/errors.js';
 import { evalFieldPath, FieldPathError, fieldText, parseFieldPath } from '../../output/field-path.js';
+import { maskSecrets } from '../../output/mask.js';
 import { columnKey, renderColumnLines, tableCells, type KubeTable, type OutputFormat } from '../../output/format.js';
 import type { Row } from '../../output/page.js';
 
@@ -61,9 +62,13 @@ export function labelsText(labels: Record<string, string> | undefined): string {
   return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
 }
 
-/** The columns, text lines and structured rows of a Table page in a view; rows carry exactly the columns the text shows. */
-export function viewTable(table: KubeTable, o: ListView & { namespaceColumn: boolean }, extra: ExtraColumn[] = []): { columns: string; lines: string[]; rows: Row[] } {
-  const objects = table.rows.map((r) => (r.object ?? {}) as Obj);
+/**
+ * The columns, text lines and structured rows of a Table page in a view; rows carry exactly the columns the text shows.
+ * `typeMeta` stamps each row's object before Secret masking, so a field path never reads a Secret value.
+ */
+export function viewTable(table: KubeTable, o: ListView & { namespaceColumn: boolean; typeMeta: { apiVersion: string; kind: string } }, extra: ExtraColumn[] = []): { columns: string; lines: string[]; rows: Row[] } {
+  // Masked here because cells are text: the page renderer masks YAML items, not strings read out of objects.
+  const objects = table.rows.map((r) => maskSecrets({ ...(r.object ?? {}), ...o.typeMeta }) as Obj);
   let headers: string[];
   let keys: string[];
   let cells: string[][];

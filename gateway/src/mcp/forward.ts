@@ -97,7 +97,10 @@ export function createForwarder(logger: Logger, mcp: Pick<McpGlobalConfig['mcp']
     return f;
   };
   // Keep-alive connections to workers (http-proxy opens a new one per request without an agent).
-  const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, keepAliveMsecs: 15_000 });
+  // timeout closes a socket that sat idle in the pool for 30 s (busy sockets are left alone), before the worker's
+  // 65 s keep-alive ends it: otherwise a request written to a socket the worker is closing is reset, and a
+  // tools/call reset that way cannot be retried (it may have run) — the chaos soak saw exactly that.
+  const agent = new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, keepAliveMsecs: 15_000, timeout: 30_000 });
 
   const onProxyReq = (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse): void => {
     const f = flight(req);

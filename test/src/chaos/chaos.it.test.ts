@@ -8,7 +8,7 @@ const CLIENTS = 8;
 
 async function runShort(s: Scenario): Promise<ScenarioResult> {
   const lines: string[] = [];
-  const r = await s.run({ short: true, clients: CLIENTS, soakMs: 60_000, report: (l) => lines.push(l) });
+  const r = await s.run({ short: true, clients: CLIENTS, soakMs: 40_000, report: (l) => lines.push(l) });
   // On failure the table row and the notes say what went wrong.
   if (!r.met) console.error(JSON.stringify({ ...r, log: lines.slice(-20) }, null, 2));
   return r;

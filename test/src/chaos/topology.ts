@@ -82,6 +82,7 @@ async function startRedis(dir: string): Promise<{ proc: ChildProcess; url: strin
   const url = `redis://127.0.0.1:${port}`;
   await until('redis-server to answer', async () => {
     const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined); // refused until it listens
     const ok = await r.connect().then(() => r.ping()).then(() => true, () => false);
     r.disconnect();
     return ok;

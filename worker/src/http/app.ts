@@ -50,6 +50,9 @@ export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server
     if (opsMiddleware) opsMiddleware(req, res, () => admit(() => route(req, res)));
     else admit(() => route(req, res));
   });
+  // Idle keep-alive sockets stay open well past the gateway's own idle limit (30 s), so the gateway is the side
+  // that closes them: a worker closing one just as the gateway reuses it would reset a call that may look run.
+  server.keepAliveTimeout = 65_000;
 
   function route(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://worker.invalid');

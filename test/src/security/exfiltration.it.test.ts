@@ -201,6 +201,43 @@ describe('writes that answer with the object', () => {
   });
 });
 
+describe("apply's diff of a Secret", () => {
+  const secretDoc = (extra: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-credentials\n  namespace: team-a\n${extra}`;
+
+  it('gives no guessing oracle: a right and a wrong guess of a value diff the same', async () => {
+    const guess = async (value: string) => tool('resources_create_or_update', { manifest: secretDoc(`stringData:\n  password: ${value}\n`), diff: true });
+    const right = await guess(env.SEED_SECRET_VALUE);
+    const wrong = await guess('not-the-password');
+    expect(right.isError, right.output).toBe(false);
+    expect(right.output).toContain('data.password');
+    expect(right.output).toBe(wrong.output);
+    // The same through data (base64) instead of stringData.
+    const rightData = await tool('resources_create_or_update', { manifest: secretDoc(`data:\n  password: ${Buffer.from(env.SEED_SECRET_VALUE).toString('base64')}\n`), diff: true });
+    const wrongData = await tool('resources_create_or_update', { manifest: secretDoc(`data:\n  password: ${Buffer.from('not-the-password').toString('base64')}\n`), diff: true });
+    // Server-side apply conflicts only on a different value, so keys another manager owns are refused either way.
+    expect(rightData.isError).toBe(true);
+    expect(rightData.output).toContain('force: true');
+    expect(rightData.output).toBe(wrongData.output);
+    watch.check();
+  });
+
+  it('a diff of a Secret wrapped in a List, with a last-applied annotation, shows no value', async () => {
+    const item = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-credentials', namespace: 'team-a', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { password: own.password } }) } }, stringData: { extra: own.password } };
+    const r = await tool('resources_create_or_update', { manifest: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [item] }), diff: true });
+    expect(r.isError, r.output).toBe(false);
+    expect(r.output).toContain('data.extra');
+    watch.check();
+  });
+
+  it('a diff that creates a new Secret shows its keys, not its values', async () => {
+    const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: diff-new\n  namespace: ${NS}\nstringData:\n  password: ${own.password}\n`;
+    const r = await tool('resources_create_or_update', { manifest, diff: true });
+    expect(r.isError, r.output).toBe(false);
+    expect(r.output).toContain('data.password');
+    watch.check();
+  });
+});
+
 describe('tools around Secrets', () => {
   it('pods_get and resources_describe of a pod using a Secret show the reference, not the value', async () => {
     const g = await tool('pods_get', { name: 'uses-db', namespace: NS, format: 'full' });

@@ -5,11 +5,12 @@ import { KubeApiError, ToolRefusal } from '../../k8s/errors.js';
 import { slimObject } from '../../output/format.js';
 import { clusterArg, dryRunArg, namespaceArg } from '../args.js';
 import { defineTool, WRITE_MAY_DESTROY, type ToolContext } from '../define.js';
-import { explainConflict } from './apply-conflict.js';
+import { explainConflict, secretDataConflict } from './apply-conflict.js';
 import { waitApplied, waitLine, type WaitOutcome } from './apply-wait.js';
 import { namespaceFor, resolveResource, type KubeObject } from './common.js';
 import { fieldManagerFor, SHARED_FIELD_MANAGER } from './field-manager.js';
 import { destructiveChanges, diffLines, diffObjects } from './object-diff.js';
+import { isCoreSecret } from './secret-patch.js';
 
 /** The shared field manager (resources_patch still writes as it); apply and rollout write as the user's own, see field-manager.ts. */
 export const FIELD_MANAGER = SHARED_FIELD_MANAGER;
@@ -48,7 +49,7 @@ const applyInput = z.object({
   diff: z
     .boolean()
     .default(false)
-    .describe('If true, apply nothing: show, per object, what would change (the live object against a server-side dry run of this manifest, field by field, Secret values masked). Conflicts show here too.'),
+    .describe('If true, apply nothing: show, per object, what would change (the live object against a server-side dry run of this manifest, field by field; Secret values masked and never compared, so a guess cannot be confirmed). Conflicts show here too.'),
   wait: z
     .number()
     .int()
@@ -97,10 +98,15 @@ async function target(ctx: ToolContext, o: KubeObject, namespace: string | undef
 
 /** One server-side apply; `created` from the apiserver's 201. */
 async function sendApply(ctx: ToolContext, t: Target, a: ApplyArgs, dryRun: boolean): Promise<{ stored: KubeObject; created: boolean }> {
+  const fieldManager = await fieldManagerFor(ctx);
+  if (isCoreSecret(t.r) && !a.force && t.body.data) {
+    const conflict = secretDataConflict(await live(ctx, t.path), t.body, fieldManager);
+    if (conflict) throw new ToolRefusal(conflict);
+  }
   const res = await ctx.clients().rest.request('PATCH', t.path, {
     body: t.body,
     contentType: 'application/apply-patch+yaml',
-    query: { fieldManager: await fieldManagerFor(ctx), force: a.force, fieldValidation: a.fieldValidation, dryRun: dryRun ? 'All' : undefined },
+    query: { fieldManager, force: a.force, fieldValidation: a.fieldValidation, dryRun: dryRun ? 'All' : undefined },
     signal: ctx.signal,
   });
   if (res.truncated) throw new ToolRefusal('the apiserver answered with an object over the read cap');

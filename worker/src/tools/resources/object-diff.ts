@@ -1,5 +1,5 @@
 import { slimObject } from '../../output/format.js';
-import { maskSecrets } from '../../output/mask.js';
+import { MASK, maskSecrets } from '../../output/mask.js';
 
 /**
  * Field-level differences between a live object and what a write would store (a server-side dry run), for
@@ -9,7 +9,9 @@ import { maskSecrets } from '../../output/mask.js';
  * by it, so a reordered list is not a change), `metadata.labels["app.kubernetes.io/name"]`. Changes are
  * decided on the whole objects, so a value set to its default is a change, not a removal; what is shown keeps
  * only paths present in the `normal` view of either side, so defaults the apiserver fills in add no lines.
- * Values are shown from Secret-masked copies: a changed Secret value is reported without either value.
+ * Values are shown from Secret-masked copies: a changed Secret value is reported without either value, and a
+ * Secret value present on both sides is never compared (always one "not compared" line), or a diff of a guessed
+ * value would answer whether the guess is right.
  */
 export interface Change {
   op: '+' | '-' | '~';
@@ -66,6 +68,9 @@ function render(v: unknown): string {
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
+/** A Secret value on both sides: neither shown nor compared, so equal and different values read the same. */
+const SECRET_VALUE = (path: string): Change => ({ op: '~', path, before: '(Secret value, not shown)', after: '(not compared: Secret values are never compared)' });
+
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const within = (k: string, p: string) => k === p || k.startsWith(`${p}.`) || k.startsWith(`${p}[`);
 
@@ -85,13 +90,16 @@ export function diffObjects(live: unknown, next: unknown): Change[] {
   const groups = new Map<string, Change & { fields: Record<string, unknown>; leaves: Change[] }>();
   for (const path of paths) {
     const [a, b] = [raw[0].has(path), raw[1].has(path)];
+    if (a && b && masked[0].get(path)?.value === MASK && masked[1].get(path)?.value === MASK && raw[0].get(path)!.value !== MASK) {
+      changes.push(SECRET_VALUE(path));
+      continue;
+    }
     if (a && b && same(raw[0].get(path)!.value, raw[1].get(path)!.value)) continue;
     if ((a && !b && under(1, path)) || (b && !a && under(0, path))) continue;
     if (!shown[0].has(path) && !shown[1].has(path)) continue;
     const [ma, mb] = [masked[0].get(path)?.value, masked[1].get(path)?.value];
     if (a && b) {
-      // Masked both sides yet different underneath: a Secret value changed; neither value is shown.
-      changes.push(same(ma, mb) ? { op: '~', path, before: '(Secret value, not shown)', after: '(changed)' } : { op: '~', path, before: render(ma), after: render(mb) });
+      changes.push({ op: '~', path, before: render(ma), after: render(mb) });
       continue;
     }
     const side = b ? 1 : 0;

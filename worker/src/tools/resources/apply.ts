@@ -156,8 +156,14 @@ export const resourcesCreateOrUpdate = defineTool({
     if (a.dryRun || a.diff) return undefined;
     const objs = parseManifest(a.manifest);
     const found: string[] = [];
+    const seen = new Map<string, number>();
     for (const [i, o] of objs.entries()) {
       const t = await target(ctx, o, a.namespace);
+      // Each document is judged against the live object, not against what the documents before it leave: a
+      // first one taking fields over (force) and a second dropping them would each look harmless.
+      const first = seen.get(t.path);
+      if (first !== undefined) return `sets ${label(o, t.ns)} twice ([${first + 1}/${objs.length}] and [${i + 1}/${objs.length}]); a later document could remove what an earlier one set, which cannot be judged before it runs. Apply one document per object`;
+      seen.set(t.path, i);
       const before = await live(ctx, t.path);
       if (!before) continue;
       let after: KubeObject;

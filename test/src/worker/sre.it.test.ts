@@ -17,6 +17,7 @@ const NEW_NS = 'zzz-kmg-tools-sre';
 const PSA_NS = 'kmg-tools-psa';
 const UNMANAGED_NODE = 'kmg-no-kubelet';
 const REASON = 'KmgToolsProbe';
+const REFS_SECRET_VALUE = 'kmg-refs-secret-value-7f3a';
 
 let env: StackEnv;
 let admin: KubeRest;
@@ -68,6 +69,25 @@ beforeAll(async () => {
   const depPath = `/apis/apps/v1/namespaces/${NS}/deployments/stuck`;
   await ensure(admin, `/apis/apps/v1/namespaces/${NS}/deployments`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'stuck', namespace: NS }, spec: { replicas: 2, selector: { matchLabels: { app: 'stuck' } }, template: { metadata: { labels: { app: 'stuck' } }, spec: { containers: [{ name: 'app', image: 'registry.invalid/app:2' }] } } } });
   await writeStatus(depPath, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 0, unavailableReplicas: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "stuck-1" has timed out progressing.', lastUpdateTime: now, lastTransitionTime: now }, { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', lastUpdateTime: now, lastTransitionTime: now }] });
+
+  // A Deployment referencing one existing Secret (by env) and one that does not exist (by volume).
+  await admin.raw('DELETE', `/api/v1/namespaces/${NS}/secrets/refs-absent`);
+  // No controller-manager runs here to create the namespace's default ServiceAccount, which every cluster has.
+  await ensure(admin, `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS } });
+  await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'refs-present', namespace: NS }, type: 'Opaque', data: { password: Buffer.from(REFS_SECRET_VALUE).toString('base64') } });
+  await ensure(admin, `/apis/apps/v1/namespaces/${NS}/deployments`, {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'refs', namespace: NS },
+    spec: {
+      replicas: 1, selector: { matchLabels: { app: 'refs' } },
+      template: {
+        metadata: { labels: { app: 'refs' } },
+        spec: {
+          containers: [{ name: 'app', image: 'registry.invalid/refs:1', env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'refs-present', key: 'password' } } }], volumeMounts: [{ name: 'tls', mountPath: '/tls' }] }],
+          volumes: [{ name: 'tls', secret: { secretName: 'refs-absent' } }],
+        },
+      },
+    },
+  });
 
   // A failed Job.
   const jobPath = `/apis/batch/v1/namespaces/${NS}/jobs/migrate`;
@@ -228,7 +248,7 @@ describe('workload_diagnose', () => {
     const sc = res.structuredContent as { healthy: boolean; hints: string[] };
     expect(sc.healthy).toBe(false);
     expect(sc.hints.join('\n')).toMatch(/container app was OOMKilled \(exit 137\) \(no memory limit: the node ran out\)/);
-    expect(text).toMatch(/container app: waiting: CrashLoopBackOff \(back-off 5m0s restarting failed container\); last: OOMKilled exit 137 .*; restarts 6; ready no/);
+    expect(text).toMatch(/container app: waiting: CrashLoopBackOff \(back-off 5m0s restarting failed container\); last: OOMKilled exit 137 .*; restarts 6/);
     expect(text).toContain('previous log of app');
   });
 
@@ -239,9 +259,30 @@ describe('workload_diagnose', () => {
     expect(hints).toMatch(/stuck past its progress deadline: ReplicaSet "stuck-1" has timed out progressing\./);
     expect(hints).toMatch(/OOMKilled/);
     expect(hints).toMatch(/ResourceQuota pods is at its limit for count\/cronjobs\.batch/);
-    expect(text).toMatch(/deployment kmg-tools-sre\/stuck: generation 1, observedGeneration 1/);
-    expect(text).toMatch(/the worst pod:\npod kmg-tools-sre\/crashy: Running/);
+    expect(text).toMatch(/deployment kmg-tools-sre\/stuck: generation 1 \(observed\)/);
+    expect(text).toMatch(/the worst pod:\npod crashy \(node kmg-no-kubelet\)\n/);
+    expect(text).toMatch(/crashy +Running +0\/1 +6 +app: CrashLoopBackOff/);
     expect(text).toContain('images: app=registry.invalid/app:2');
+  });
+
+  it('lists the Secrets a Deployment references, where each is used and whether it exists, and flags the missing one without reading any Secret data', async () => {
+    const res = await alice.callTool({ name: 'workload_diagnose', arguments: { kind: 'Deployment', name: 'refs', namespace: NS } });
+    expect(res.isError).toBeFalsy();
+    const text = textOf(res);
+    expect(text).toContain('Secret refs-present: exists; env DB_PASSWORD (app)');
+    expect(text).toContain('Secret refs-absent: MISSING; volume tls');
+    expect(text).toContain('ServiceAccount default: exists');
+    const sc = res.structuredContent as { healthy: boolean; hints: string[]; references: Array<{ kind: string; name: string; status: string; uses: string[] }> };
+    expect(sc.healthy).toBe(false);
+    expect(sc.hints).toContain('Secret refs-absent does not exist (volume tls): pods using it stay ContainerCreating (FailedMount); create it or fix the name');
+    expect(sc.references.filter((r) => r.kind === 'Secret')).toEqual([
+      { kind: 'Secret', name: 'refs-absent', uses: ['volume tls'], optional: false, status: 'missing' },
+      { kind: 'Secret', name: 'refs-present', uses: ['env DB_PASSWORD (app)'], optional: false, status: 'exists' },
+    ]);
+    // Nothing of the Secret's data, raw or base64, anywhere in the result.
+    const whole = JSON.stringify(res);
+    expect(whole).not.toContain(REFS_SECRET_VALUE);
+    expect(whole).not.toContain(Buffer.from(REFS_SECRET_VALUE).toString('base64'));
   });
 });
 

@@ -9,6 +9,7 @@ import { foldEvents, type KubeEvent } from '../core/events.js';
 import { defineTool, READ, type ToolContext } from '../define.js';
 import { builtin, EVENTS, PODS } from '../resources/common.js';
 import { REPLICASETS, WORKLOAD_KINDS } from './kinds.js';
+import { checkReferences, podSpecReferences, referenceHints, referenceLines, referenceSchema, type CheckedReference, type ContainerRefs, type PodSpecRefs } from './references.js';
 import { selectorMatches, selectorString, type LabelSelector } from './selector.js';
 
 const HPAS = builtin('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true);
@@ -30,7 +31,7 @@ interface Owned {
     replicas?: number;
     paused?: boolean;
     selector?: LabelSelector;
-    template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: Array<{ name?: string; image?: string; resources?: unknown }> } };
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: Omit<PodSpecRefs, 'containers'> & { containers?: Array<ContainerRefs & { image?: string; resources?: unknown }> } };
     scaleTargetRef?: { kind?: string; name?: string };
     minReplicas?: number;
     maxReplicas?: number;
@@ -47,7 +48,7 @@ interface ContainerSpec {
 }
 interface PodFull extends Omit<PodLike, 'spec' | 'metadata'> {
   metadata?: PodLike['metadata'] & { uid?: string; labels?: Record<string, string> };
-  spec?: { nodeName?: string; containers?: ContainerSpec[] };
+  spec?: Omit<PodSpecRefs, 'containers'> & { nodeName?: string; containers?: Array<ContainerSpec & ContainerRefs> };
 }
 
 async function optional<T>(fn: () => Promise<T>): Promise<T | string> {
@@ -84,8 +85,13 @@ function containerLine(c: ContainerStatus, spec: ContainerSpec[] | undefined): s
         : 'unknown';
   const last = c.lastState?.terminated ? `; last: ${c.lastState.terminated.reason ?? 'terminated'} exit ${c.lastState.terminated.exitCode ?? '?'}${c.lastState.terminated.finishedAt ? ` ${age(c.lastState.terminated.finishedAt)} ago` : ''}` : '';
   const s = spec?.find((x) => x.name === c.name);
-  const limits = s?.resources?.limits ? `; limits ${Object.entries(s.resources.limits).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
-  return `  container ${c.name}: ${state}${last}; restarts ${c.restartCount ?? 0}; ready ${c.ready ? 'yes' : 'no'}${limits}${s?.image ? `; image ${s.image}` : ''}`;
+  // Limits explain a termination (OOMKilled at the limit); readiness only says something for a running container;
+  // the image only when the waiting message does not already name it.
+  const terminated = c.lastState?.terminated ?? c.state?.terminated;
+  const limits = terminated && s?.resources?.limits ? `; limits ${Object.entries(s.resources.limits).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+  const ready = c.state?.running ? `; ready ${c.ready ? 'yes' : 'no'}` : '';
+  const image = s?.image && !c.state?.waiting?.message?.includes(s.image) ? `; image ${s.image}` : '';
+  return `  container ${c.name}: ${state}${last}; restarts ${c.restartCount ?? 0}${ready}${limits}${image}`;
 }
 
 /** What to do next, from the states and events: the part a model should read first. */
@@ -98,7 +104,7 @@ function hints(pod: PodFull, events: KubeEvent[] | string): string[] {
     const limit = pod.spec?.containers?.find((x) => x.name === c.name)?.resources?.limits?.memory;
     if (last?.reason === 'OOMKilled') out.push(`container ${c.name} was OOMKilled (exit 137)${limit ? ` at its memory limit ${limit}` : ' (no memory limit: the node ran out)'}: raise the limit or find the leak`);
     else if (w === 'CrashLoopBackOff' && last) out.push(`container ${c.name} keeps exiting (${last.reason ?? 'Error'}, exit ${last.exitCode ?? '?'}): read its previous log below`);
-    if (w === 'ImagePullBackOff' || w === 'ErrImagePull' || w === 'InvalidImageName') out.push(`container ${c.name} cannot pull its image: check the image name/tag and imagePullSecrets (the Failed events say why)`);
+    if (w === 'ImagePullBackOff' || w === 'ErrImagePull' || w === 'InvalidImageName') out.push(`container ${c.name} cannot pull its image: check the name/tag and imagePullSecrets (Failed events below)`);
     if (w === 'CreateContainerConfigError') out.push(`container ${c.name} cannot start: ${c.state?.waiting?.message ?? 'a referenced ConfigMap or Secret (key) is missing'}`);
   }
   if (typeof events !== 'string') {
@@ -126,11 +132,18 @@ async function previousLog(ctx: ToolContext, ns: string, pod: string, container:
 }
 
 /** Everything about one pod that answers "why is it not working". */
-async function diagnosePod(ctx: ToolContext, pod: PodFull): Promise<{ text: string; hints: string[] }> {
+async function diagnosePod(ctx: ToolContext, pod: PodFull, inTable = false): Promise<{ text: string; hints: string[] }> {
   const ns = pod.metadata?.namespace ?? 'default';
   const h = podHealth(pod);
-  const lines = [`pod ${ns}/${pod.metadata?.name}: ${h.phase}${pod.status?.reason ? ` (${pod.status.reason})` : ''}, ready ${h.ready}, restarts ${h.restarts}${pod.spec?.nodeName ? `, node ${pod.spec.nodeName}` : ''}${h.problem ? `; problem: ${h.problem}` : ''}`];
-  const bad = (pod.status?.conditions ?? []).filter((c) => c.status !== 'True');
+  const node = pod.spec?.nodeName ? `node ${pod.spec.nodeName}` : '';
+  // Phase, readiness, restarts and problem are already in the pods table above it.
+  const lines = [
+    inTable
+      ? `pod ${pod.metadata?.name}${node ? ` (${node})` : ''}${pod.status?.reason ? `: ${pod.status.reason}` : ''}`
+      : `pod ${ns}/${pod.metadata?.name}: ${h.phase}${pod.status?.reason ? ` (${pod.status.reason})` : ''}, ready ${h.ready}, restarts ${h.restarts}${node ? `, ${node}` : ''}${h.problem ? `; problem: ${h.problem}` : ''}`,
+  ];
+  // ContainersNotReady only restates the container lines below.
+  const bad = (pod.status?.conditions ?? []).filter((c) => c.status !== 'True' && c.reason !== 'ContainersNotReady');
   if (bad.length) lines.push(`  conditions not True: ${bad.map((c) => `${c.type}${c.reason ? ` (${c.reason})` : ''}`).join(', ')}`);
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const c of statuses) lines.push(containerLine(c, pod.spec?.containers));
@@ -148,14 +161,21 @@ export const workloadDiagnose = defineTool({
   name: 'workload_diagnose',
   title: 'Workload: Diagnose',
   description:
-    'One call for "why is this not working": for a Pod, each container\'s state and last state (reason, exit code, OOMKilled), restarts, probe failures and image-pull errors from its events, and the previous container\'s log tail filtered for errors; for a Deployment, StatefulSet, DaemonSet or Job also generation vs observedGeneration, conditions, its ReplicaSets and their events (quota and Pod Security refusals land there), the HPA, PDBs and quotas involved, and the worst of its pods diagnosed as above. Starts with what to do next.',
+    'One call for "why is this not working": for a Pod, each container\'s state and last state (reason, exit code, OOMKilled), restarts, probe failures and image-pull errors from its events, and the previous container\'s log tail filtered for errors; the Secrets, ConfigMaps, PVCs and ServiceAccount the pod (template) references (volumes, env, envFrom, projected volumes, imagePullSecrets), where each is used and whether it exists (read as metadata only: no Secret data is read); for a Deployment, StatefulSet, DaemonSet or Job also generation vs observedGeneration, conditions, its ReplicaSets and their events (quota and Pod Security refusals land there), the HPA, PDBs and quotas involved, and the worst of its pods diagnosed as above. Starts with what to do next.',
   input: z.object({
     cluster: clusterArg,
     kind: z.enum(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job']).default('Deployment').describe('Kind of the workload (default Deployment).'),
     name: nameArg,
     namespace: namespaceArg,
   }),
-  output: z.object({ kind: z.string(), name: z.string(), namespace: z.string(), healthy: z.boolean(), hints: z.array(z.string()) }),
+  output: z.object({
+    kind: z.string(),
+    name: z.string(),
+    namespace: z.string(),
+    healthy: z.boolean(),
+    hints: z.array(z.string()),
+    references: z.array(referenceSchema).describe('Secrets, ConfigMaps, PVCs and the ServiceAccount the pod (template) references, where each is used, and whether it exists (metadata only).'),
+  }),
   annotations: READ,
   kinds: (a) => [a.kind, 'Pod', 'Event'],
   async run(a, ctx) {
@@ -165,16 +185,21 @@ export const workloadDiagnose = defineTool({
     const sections: string[] = [];
     const allHints: string[] = [];
     let healthy = true;
+    let references: CheckedReference[];
     if (a.kind === 'Pod') {
       const d = await diagnosePod(ctx, obj);
       sections.push(d.text);
       allHints.push(...d.hints);
+      references = await checkReferences(ctx, ns, podSpecReferences(obj.spec));
+      sections.push(referenceLines(references));
+      allHints.push(...referenceHints(references));
       healthy = !podHealth(obj).problem;
     } else {
       const s = obj.status ?? {};
       const gen = obj.metadata?.generation ?? 0;
       const observed = s.observedGeneration ?? 0;
-      const head = [`${a.kind.toLowerCase()} ${ns}/${a.name}: generation ${gen}, observedGeneration ${observed}${gen > observed ? ' (the controller has not seen the latest spec yet)' : ''}${obj.spec?.paused ? '; PAUSED (rollout_resume to continue)' : ''}`];
+      const generation = gen > observed ? `generation ${gen}, observedGeneration ${observed} (the controller has not seen the latest spec yet)` : `generation ${gen} (observed)`;
+      const head = [`${a.kind.toLowerCase()} ${ns}/${a.name}: ${generation}${obj.spec?.paused ? '; PAUSED (rollout_resume to continue)' : ''}`];
       if (gen > observed) allHints.push(`the ${a.kind} controller has not observed generation ${gen} (is the controller-manager running?)`);
       const counts = ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'currentNumberScheduled', 'desiredNumberScheduled', 'numberReady', 'numberUnavailable', 'active', 'succeeded', 'failed']
         .filter((k) => s[k] !== undefined)
@@ -188,8 +213,11 @@ export const workloadDiagnose = defineTool({
       }
       const tmplImages = (obj.spec?.template?.spec?.containers ?? []).map((c) => `${c.name}=${c.image}`).join(', ');
       if (tmplImages) head.push(`  images: ${tmplImages}`);
+      head.push(eventLines(await eventsAbout(ctx, ns, obj.metadata?.uid)));
       sections.push(head.join('\n'));
-      sections.push(eventLines(await eventsAbout(ctx, ns, obj.metadata?.uid)));
+      references = await checkReferences(ctx, ns, podSpecReferences(obj.spec?.template?.spec));
+      sections.push(referenceLines(references));
+      allHints.push(...referenceHints(references));
 
       if (a.kind === 'Deployment') {
         const rss = await optional(() => listAll<Owned>(rest, resourcePath(REPLICASETS, ns), { cap: 1000, labelSelector: selectorString(obj.spec?.selector), signal: ctx.signal }));
@@ -224,7 +252,7 @@ export const workloadDiagnose = defineTool({
           `pods (${pods.items.length}, ${unhealthy.length} unhealthy):\n${judged.length ? renderColumns(['NAME', 'PHASE', 'READY', 'RESTARTS', 'PROBLEM'], judged.slice(0, 15).map(({ h }) => [h.name, h.phase, h.ready, String(h.restarts), h.problem || '-'])).split('\n').map((l) => `  ${l}`).join('\n') : '  none'}`,
         );
         if (unhealthy.length) {
-          const worst = await diagnosePod(ctx, unhealthy[0]!.p);
+          const worst = await diagnosePod(ctx, unhealthy[0]!.p, true);
           sections.push(`the worst pod:\n${worst.text}`);
           allHints.push(...worst.hints);
         }
@@ -258,6 +286,6 @@ export const workloadDiagnose = defineTool({
     }
     const summary = allHints.length ? `What to look at first:\n${[...new Set(allHints)].map((h) => `- ${h}`).join('\n')}` : healthy ? 'Nothing wrong found.' : 'No single cause found; the details follow.';
     const text = `${summary}\n\n${sections.join('\n\n')}`;
-    return { text, structured: { kind: a.kind, name: a.name, namespace: ns, healthy: healthy && !allHints.length, hints: [...new Set(allHints)] }, truncationHint: 'Diagnose one pod (kind Pod) or read events_list / pods_log for the rest.' };
+    return { text, structured: { kind: a.kind, name: a.name, namespace: ns, healthy: healthy && !allHints.length, hints: [...new Set(allHints)], references }, truncationHint: 'Diagnose one pod (kind Pod) or read events_list / pods_log for the rest.' };
   },
 });

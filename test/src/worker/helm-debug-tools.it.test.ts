@@ -221,6 +221,6 @@ describe('nodes_log', () => {
   it('says a node that does not exist is not found, with how to find nodes', async () => {
     const { res, text } = await call('nodes_log', { name: 'kmg-no-such-node' });
     expect(res.isError).toBe(true);
-    expect(text).toMatch(/^NotFound: nodes "kmg-no-such-node" not found/);
+    expect(text).toBe('NotFound: nodes "kmg-no-such-node" not found: cluster stack has no node named kmg-no-such-node (nodes are not namespaced); nodes_list shows the nodes it has');
   });
 });

@@ -85,8 +85,11 @@ export const nodesLog = defineTool({
         signal: ctx.signal,
       });
     } catch (err) {
-      // "nodes "x" not found" is the apiserver's own 404 (the next step names how to list nodes); other proxy failures are the kubelet's.
-      if (err instanceof KubeApiError && (KUBELET_UNREACHABLE.has(err.status) || PROXY_REFUSED.test(err.message)) && !/^nodes "[^"]*" not found$/.test(err.message)) throw kubeletUnreachable(a.name, err);
+      // "nodes "x" not found" is the apiserver's own 404, told here: the generic next step would send a node to a namespace.
+      if (err instanceof KubeApiError && /^nodes "[^"]*" not found$/.test(err.message)) {
+        throw new KubeApiError(err.cluster, err.status, err.reason, `${err.message}: cluster ${ctx.cluster.name} has no node named ${a.name} (nodes are not namespaced); nodes_list shows the nodes it has`);
+      }
+      if (err instanceof KubeApiError && (KUBELET_UNREACHABLE.has(err.status) || PROXY_REFUSED.test(err.message))) throw kubeletUnreachable(a.name, err);
       throw err;
     }
     const listing = directoryListing(res.text);

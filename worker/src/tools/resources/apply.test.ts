@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorFromResponse, KubeApiError } from '../../k8s/errors.js';
+import { errorFromResponse, KubeApiError, ToolRefusal } from '../../k8s/errors.js';
 import { parseWarning } from '../../k8s/warnings.js';
 import { explainConflict } from './apply-conflict.js';
+import { parseManifest } from './apply.js';
 import { readiness } from './apply-wait.js';
 import { DISCOVERY_APIS, DISCOVERY_CORE, startFakeApiserver, type FakeApiserver } from '../../testing/fake-apiserver.js';
 import { connectInMemory, testConfig, testDeps } from '../../testing/harness.js';
@@ -150,5 +151,18 @@ describe('readiness after apply', () => {
     expect(readiness({ kind: 'Deployment', metadata: { name: 'd', generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 1 } })).toMatchObject({ waitFor: 'rolled out', done: false });
     expect(readiness({ kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } })).toMatchObject({ failed: true, message: 'job "j" failed (BackoffLimitExceeded)' });
     expect(readiness({ kind: 'Widget', metadata: { name: 'w', generation: 1 }, status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'Pending' }] } })).toMatchObject({ done: false, message: 'widget "w" is not Ready (Pending)' });
+  });
+});
+
+describe('manifests built to hurt the parser', () => {
+  it('refuses a YAML alias bomb with a tool refusal naming the fix, not an internal error', () => {
+    const level = (n: string, prev: string) => `${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]`;
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefg'.split('').map((n, i) => level(n, 'abcdefg'[i]!)), 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: bomb}'].join('\n');
+    expect(() => parseManifest(bomb)).toThrow(new ToolRefusal('manifest document 1 cannot be read: it expands YAML aliases (*name) far beyond any real manifest; write the objects out without aliases'));
+  });
+
+  it('refuses runaway nesting by name', () => {
+    const deep = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    expect(() => parseManifest(deep)).toThrow(/nested too deeply/);
   });
 });

@@ -15,12 +15,25 @@ import { isCoreSecret } from './secret-patch.js';
 /** The shared field manager (resources_patch still writes as it); apply and rollout write as the user's own, see field-manager.ts. */
 export const FIELD_MANAGER = SHARED_FIELD_MANAGER;
 
+/** The parser's complaint told as the fix; runaway nesting and alias expansion are named, not echoed as engine errors. */
+function unparseable(message: string): string {
+  if (/alias/i.test(message)) return 'it expands YAML aliases (*name) far beyond any real manifest; write the objects out without aliases';
+  if (/call stack/i.test(message)) return 'it is nested too deeply; a Kubernetes object is at most a few dozen levels deep';
+  return message;
+}
+
 export function parseManifest(manifest: string): KubeObject[] {
   const docs = parseAllDocuments(manifest);
   const objs: KubeObject[] = [];
-  for (const d of docs) {
-    if (d.errors.length) throw new ToolRefusal(`manifest is not valid YAML/JSON: ${d.errors[0]!.message}`);
-    const js = d.toJS() as unknown;
+  for (const [i, d] of docs.entries()) {
+    if (d.errors.length) throw new ToolRefusal(`manifest is not valid YAML/JSON: ${unparseable(d.errors[0]!.message)}`);
+    let js: unknown;
+    try {
+      js = d.toJS();
+    } catch (err) {
+      // The parser refuses alias expansion past a resource bound (a "billion laughs" document) here, not in errors.
+      throw new ToolRefusal(`manifest document ${i + 1} cannot be read: ${unparseable((err as Error).message)}`);
+    }
     if (js === null || js === undefined) continue;
     if (typeof js !== 'object' || Array.isArray(js)) throw new ToolRefusal('each manifest document must be an object');
     const o = js as KubeObject;

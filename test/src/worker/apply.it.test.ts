@@ -12,7 +12,7 @@ import { adminRest, ensureNamespace, mcpClient, nodeNames, startWorkerProcess, t
 const NS = 'kmg-apply-it';
 const CM = `/api/v1/namespaces/${NS}/configmaps`;
 const OBJECTS = [
-  `${CM}/shared`, `${CM}/multi-1`, `${CM}/multi-2`, `${CM}/multi-3`, `${CM}/diffme`, `${CM}/keep`,
+  `${CM}/shared`, `${CM}/gone-keep`, `${CM}/multi-1`, `${CM}/multi-2`, `${CM}/multi-3`, `${CM}/diffme`, `${CM}/keep`,
   `/api/v1/namespaces/${NS}/secrets/diff-secret`, `/api/v1/namespaces/${NS}/pods/ready-pod`,
   `/apis/apps/v1/namespaces/${NS}/deployments/never-rolls`, `/apis/apps/v1/namespaces/${NS}/deployments/guarded`,
 ];
@@ -144,6 +144,20 @@ describe('wait after apply', () => {
     expect(text).toContain('Waited (up to 60s) for each workload to roll out and each Pod/Job/Ready-condition object to be ready: all ready.');
     expect(text).toMatch(new RegExp(`  pod/ready-pod in ${NS}: Ready( after \\d+s)? \\(pod "ready-pod" is Ready\\)`));
     expect(docsOf(res).documents[0]!.wait).toMatchObject({ waitFor: 'Ready', done: true });
+  });
+
+  it('keeps the apply result when an object is deleted during the wait, and stops waiting for it', async () => {
+    await admin.raw('DELETE', `/apis/apps/v1/namespaces/${NS}/deployments/gone-while-waiting`, { query: { gracePeriodSeconds: 0 } });
+    const pending = call(alice, 'resources_create_or_update', { manifest: `${deployment('gone-while-waiting')}\n---\n${configMap('gone-keep', { x: 'y' })}`, wait: 60 });
+    // No controller rolls the Deployment out here: it is waited for until someone deletes it.
+    while ((await admin.raw('GET', `/apis/apps/v1/namespaces/${NS}/deployments/gone-while-waiting`)).status !== 200) await new Promise((r) => setTimeout(r, 200));
+    expect((await admin.raw('DELETE', `/apis/apps/v1/namespaces/${NS}/deployments/gone-while-waiting`)).status).toBe(200);
+    const { res, text } = await pending;
+    expect(text).toContain(`[1/2] deployment/gone-while-waiting in ${NS} created`);
+    expect(text).toContain(`[2/2] configmap/gone-keep in ${NS}`);
+    expect(text).toContain(`  deployment/gone-while-waiting in ${NS}: will not become rolled out: it was deleted while waiting`);
+    expect(docsOf(res).documents[0]!.wait).toMatchObject({ waitFor: 'rolled out', done: false, failed: true });
+    expect(text).not.toContain('internal error');
   });
 
   it('says what it waited for and where it stood when the time ran out', async () => {

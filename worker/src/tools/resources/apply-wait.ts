@@ -1,3 +1,4 @@
+import { KubeApiError } from '../../k8s/errors.js';
 import type { ToolContext } from '../define.js';
 import { rolloutState } from '../rollout/status.js';
 import { sleep } from '../wait.js';
@@ -96,7 +97,17 @@ export async function waitApplied(ctx: ToolContext, targets: readonly WaitTarget
       const o = outcomes.get(t.path);
       if (o && (o.done || o.failed || !o.waitFor)) continue;
       const waitedSeconds = Math.round((Date.now() - started) / 1000);
-      const obj = await ctx.clients().rest.get<KubeObject>(t.path, { signal: ctx.signal });
+      let obj: KubeObject;
+      try {
+        obj = await ctx.clients().rest.get<KubeObject>(t.path, { signal: ctx.signal });
+      } catch (err) {
+        // The objects are applied already: one that cannot be read (deleted meanwhile, not readable by the user)
+        // ends its own wait, never the result that says what was applied.
+        if (!(err instanceof KubeApiError) || err.status === 401) throw err;
+        const why = err.status === 404 ? 'it was deleted while waiting' : `it cannot be read (${err.toToolText()})`;
+        outcomes.set(t.path, { ref: t.ref, waitFor: o?.waitFor ?? 'readable', done: false, failed: true, message: why, waitedSeconds });
+        continue;
+      }
       const r = readiness(obj);
       outcomes.set(t.path, r ? { ref: t.ref, waitFor: r.waitFor, done: r.done, failed: r.failed ?? false, message: r.message, waitedSeconds } : { ref: t.ref, done: true, failed: false, message: 'nothing to wait for', waitedSeconds: 0 });
     }

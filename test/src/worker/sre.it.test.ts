@@ -271,10 +271,10 @@ describe('workload_diagnose', () => {
     const text = textOf(res);
     expect(text).toContain('Secret refs-present: exists; env DB_PASSWORD (app)');
     expect(text).toContain('Secret refs-absent: MISSING; volume tls');
-    expect(text).toContain('ServiceAccount default: exists');
     const sc = res.structuredContent as { healthy: boolean; hints: string[]; references: Array<{ kind: string; name: string; status: string; uses: string[] }> };
     expect(sc.healthy).toBe(false);
     expect(sc.hints).toContain('Secret refs-absent does not exist (volume tls): pods using it stay ContainerCreating (FailedMount); create it or fix the name');
+    expect(sc.references.find((r) => r.kind === 'ServiceAccount')).toMatchObject({ name: 'default', status: 'exists' });
     expect(sc.references.filter((r) => r.kind === 'Secret')).toEqual([
       { kind: 'Secret', name: 'refs-absent', uses: ['volume tls'], optional: false, status: 'missing' },
       { kind: 'Secret', name: 'refs-present', uses: ['env DB_PASSWORD (app)'], optional: false, status: 'exists' },

@@ -68,7 +68,8 @@ const QUESTIONS: Question[] = [
   },
   {
     name: 'which Secrets Deployment api-gw mounts',
-    ours: [{ tool: 'resources_get', args: { kind: 'Deployment', name: 'api-gw', namespace: NS, format: 'normal' } }],
+    // workload_diagnose lists what the pod template references and whether each exists (metadata only).
+    ours: [{ tool: 'workload_diagnose', args: { kind: 'Deployment', name: 'api-gw', namespace: NS } }],
     theirs: [{ tool: 'resources_get', args: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'api-gw' } }],
     evidence: [/api-gw-tls/, /api-gw-db/, /api-gw-env/],
   },
@@ -156,6 +157,8 @@ async function setUp(admin: KubeRest): Promise<void> {
     ],
   });
 
+  // Every cluster's namespaces have a default ServiceAccount; no controller-manager runs here to create it.
+  await ensure(admin, `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS } });
   for (const s of ['api-gw-tls', 'api-gw-db', 'api-gw-env']) {
     await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: s, namespace: NS }, type: 'Opaque', data: { value: Buffer.from(`bench-${s}`).toString('base64') } });
   }

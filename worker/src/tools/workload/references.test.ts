@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeApiserver, type FakeApiserver } from '../../testing/fake-apiserver.js';
 import { connectInMemory, testConfig, testDeps } from '../../testing/harness.js';
-import { podSpecReferences, referenceHints, type CheckedReference } from './references.js';
+import { podSpecReferences, referenceHints, referenceLines, type CheckedReference } from './references.js';
 
 const SPEC = {
   serviceAccountName: 'api',
@@ -99,5 +99,14 @@ describe('workload_diagnose references', () => {
     const lookups = api.requests.filter((r) => /\/(secrets|configmaps|serviceaccounts)\//.test(r.url));
     expect(lookups).toHaveLength(4);
     for (const r of lookups) expect(r.headers.accept).toBe('application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
+  });
+});
+
+describe('referenceLines', () => {
+  it('leaves out only the implicit default ServiceAccount when it exists', () => {
+    const sa = { kind: 'ServiceAccount' as const, name: 'default', uses: ['serviceAccountName (unset: default)'], optional: false };
+    expect(referenceLines([{ ...sa, status: 'exists' }])).toBe('references: none besides the default ServiceAccount');
+    expect(referenceLines([{ ...sa, status: 'missing' }])).toContain('ServiceAccount default: MISSING');
+    expect(referenceLines([{ ...sa, name: 'api', uses: ['serviceAccountName'], status: 'exists' }])).toContain('ServiceAccount api: exists; serviceAccountName');
   });
 });

@@ -157,7 +157,9 @@ export function referenceHints(refs: CheckedReference[]): string[] {
 }
 
 export function referenceLines(refs: CheckedReference[]): string {
-  if (!refs.length) return 'references: none';
-  const lines = refs.map((r) => `  ${r.kind} ${r.name}: ${r.status === 'missing' ? 'MISSING' : r.status === 'exists' ? 'exists' : r.detail ?? r.status}${r.optional ? ' (optional)' : ''}; ${r.uses.join(', ')}`);
-  return `references (existence checked from metadata; no Secret data read):\n${lines.join('\n')}`;
+  // The implicit default ServiceAccount, when it exists, is in every namespace and says nothing.
+  const shown = refs.filter((r) => !(r.kind === 'ServiceAccount' && r.status === 'exists' && r.uses.every((u) => u.startsWith('serviceAccountName (unset'))));
+  if (!shown.length) return refs.length ? 'references: none besides the default ServiceAccount' : 'references: none';
+  const lines = shown.map((r) => `  ${r.kind} ${r.name}: ${r.status === 'missing' ? 'MISSING' : r.status === 'exists' ? 'exists' : r.detail ?? r.status}${r.optional ? ' (optional)' : ''}; ${r.uses.join(', ')}`);
+  return `references (checked by metadata only; no Secret data read):\n${lines.join('\n')}`;
 }

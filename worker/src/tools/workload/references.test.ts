@@ -100,6 +100,16 @@ describe('workload_diagnose references', () => {
     expect(lookups).toHaveLength(4);
     for (const r of lookups) expect(r.headers.accept).toBe('application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
   });
+
+  it('does not look up a kind the cluster policy denies, and says so', async () => {
+    const before = api.requests.length;
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { kinds: { deny: ['Secret'] } })));
+    const res = await client.callTool({ name: 'workload_diagnose', arguments: { kind: 'Pod', name: 'web', namespace: 'team-a' } });
+    await close();
+    expect(res.isError).toBeFalsy();
+    expect((res.content as Array<{ text: string }>)[0]!.text).toContain('Secret absent: kind Secret is denied on cluster test; volume gone');
+    expect(api.requests.slice(before).filter((r) => r.url.includes('/secrets/'))).toEqual([]);
+  });
 });
 
 describe('referenceLines', () => {

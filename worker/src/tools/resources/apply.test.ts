@@ -21,9 +21,16 @@ const CONFLICT = {
 };
 
 let api: FakeApiserver;
+/** Bodies of the PATCHes to configmaps/pinned: [dryRun, body]. */
+const pinnedPatches: Array<[string | null, { metadata?: { resourceVersion?: string } }]> = [];
 beforeAll(async () => {
-  api = await startFakeApiserver((req) => {
+  api = await startFakeApiserver((req, body) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/api/v1/namespaces/team-a/configmaps/pinned') {
+      if (req.method === 'GET') return { status: 200, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pinned', namespace: 'team-a', resourceVersion: '7' }, data: { a: '0' } } };
+      pinnedPatches.push([url.searchParams.get('dryRun'), JSON.parse(body) as { metadata?: { resourceVersion?: string } }]);
+      return { status: 200, body: { metadata: { name: 'pinned', namespace: 'team-a', resourceVersion: '8' }, data: { a: '1' } } };
+    }
     if (url.pathname === '/api') return { status: 200, body: CORE_WITH_CM };
     if (url.pathname === '/apis') return { status: 200, body: DISCOVERY_APIS };
     if (url.pathname === '/apis/authentication.k8s.io/v1/selfsubjectreviews') return { status: 201, body: { status: { userInfo: { username: 'oidc:bob' } } } };
@@ -125,6 +132,16 @@ describe('apply: conflicts, documents, diff', () => {
     const patches = api.requests.slice(before).filter((r) => r.method === 'PATCH');
     expect(patches.map((r) => new URL(r.url, 'http://x').searchParams.get('dryRun'))).toEqual(['All']);
     expect(res.structuredContent).toMatchObject({ documents: [{ outcome: 'diff', changes: 2 }], failed: 0 });
+    await close();
+  });
+});
+
+describe('non-destructive judgement', () => {
+  it('pins the apply to the resourceVersion it judged, so a write in between fails it instead of slipping past', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url, {}, { nonDestructive: true })));
+    const res = await client.callTool({ name: 'resources_create_or_update', arguments: { manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pinned\n  namespace: team-a\ndata:\n  a: "1"\n' } });
+    expect(res.isError, textOf(res)).toBeFalsy();
+    expect(pinnedPatches.map(([dryRun, b]) => [dryRun, b.metadata?.resourceVersion])).toEqual([['All', undefined], [null, '7']]);
     await close();
   });
 });

@@ -109,6 +109,13 @@ async function target(ctx: ToolContext, o: KubeObject, namespace: string | undef
   return { r, ns, path: resourcePath(r, ns, o.metadata!.name!), body };
 }
 
+/**
+ * The resourceVersion each object had when a non-destructive cluster judged the call (per call, by its context):
+ * the apply that follows is pinned to it, so a concurrent write between the judgement and the apply (another call
+ * taking fields over, so that this one's omissions now remove them) makes it fail instead of destroy.
+ */
+const judged = new WeakMap<ToolContext, Map<string, string>>();
+
 /** One server-side apply; `created` from the apiserver's 201. */
 async function sendApply(ctx: ToolContext, t: Target, a: ApplyArgs, dryRun: boolean): Promise<{ stored: KubeObject; created: boolean }> {
   const fieldManager = await fieldManagerFor(ctx);
@@ -142,6 +149,7 @@ function failureText(err: unknown, o: KubeObject): string | undefined {
     const conflict = explainConflict(err);
     if (conflict) return conflict;
     const why = err.toToolText();
+    if (err.status === 409 && /has been modified/.test(why)) return `${why} (it changed after this call checked it; nothing was changed: apply again)`;
     const undeclared = /(\.[\w.[\]"-]+): field not declared in schema/.exec(why);
     return undeclared ? `Invalid: the field ${undeclared[1]} is not in the ${o.kind} schema (misspelled, or at the wrong level); fix the manifest and apply again` : why;
   }
@@ -179,6 +187,10 @@ export const resourcesCreateOrUpdate = defineTool({
       seen.set(t.path, i);
       const before = await live(ctx, t.path);
       if (!before) continue;
+      const versions = judged.get(ctx) ?? new Map<string, string>();
+      judged.set(ctx, versions);
+      const rv = before.metadata?.resourceVersion;
+      if (typeof rv === 'string') versions.set(t.path, rv);
       let after: KubeObject;
       try {
         after = (await sendApply(ctx, t, a, true)).stored;
@@ -217,6 +229,8 @@ export const resourcesCreateOrUpdate = defineTool({
           lines.push(`${prefix}${label(o, t.ns)}: ${what}`, ...diffLines(changes));
           continue;
         }
+        const pinned = judged.get(ctx)?.get(t.path);
+        if (pinned) t.body = { ...t.body, metadata: { ...t.body.metadata, resourceVersion: pinned } };
         const res = await sendApply(ctx, t, a, a.dryRun);
         doc.outcome = a.dryRun ? (res.created ? 'would be created' : 'would be configured') : res.created ? 'created' : 'configured';
         lines.push(`${prefix}${label(o, t.ns)} ${doc.outcome}${a.dryRun ? ' (dry run, nothing persisted)' : ''}`);

@@ -58,6 +58,16 @@ describe('HTTP authentication (bearer clusters)', () => {
     await w.close();
   });
 
+  it('answers a body over 4 MiB (a 10 MB manifest) with 413 naming the limit and the fix, not an internal error', async () => {
+    const w = await startWorker(parseWorkerConfig({ clusters: [{ name: 'c', server: api.url, identity: 'bearer' }] }));
+    const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {big: "${'x'.repeat(10 * 1024 * 1024)}"}\n`;
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'resources_create_or_update', arguments: { manifest } } });
+    const res = await fetch(w.url, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request body over 4 MiB: split a large manifest into several calls' } });
+    await w.close();
+  });
+
   it('answers a token the apiserver rejects with 401 invalid_token, even for tools/list', async () => {
     const w = await startWorker(parseWorkerConfig({ clusters: [{ name: 'c', server: api.url, identity: 'bearer' }] }));
     const res = await fetch(w.url, { method: 'POST', headers: { authorization: 'Bearer expired', 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });

@@ -15,6 +15,9 @@ export interface HttpDeps extends ServerDeps {
   ops?: Ops;
 }
 
+/** Like the gateway's default mcp.maxBodyBytes: a request past it is refused with 413. */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
@@ -83,7 +86,14 @@ export function createWorkerHttpServer(deps: HttpDeps, logger: Logger): { server
     res.on('close', () => {
       if (!res.writableEnded) abort.abort();
     });
-    const request = await toWebRequest(req, undefined, { signal: abort.signal });
+    let request: Request;
+    try {
+      request = await toWebRequest(req, undefined, { signal: abort.signal, maxRequestBodySize: MAX_REQUEST_BYTES });
+    } catch (err) {
+      // A normal answer, not a worker failure: a 10 MB manifest was an "internal error" before.
+      if ((err as { name?: string }).name !== 'RequestBodyTooLargeError') throw err;
+      return sendJson(res, 413, { jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body over ${MAX_REQUEST_BYTES / 1024 / 1024} MiB: split a large manifest into several calls` } }, { connection: 'close' });
+    }
     const response = await handler.fetch(request, { authInfo: { token: '', clientId: 'kmg-caller', scopes: [], extra: { state } } });
     // Buffered on purpose: tool output is bounded by the byte budget, and an apiserver 401 found
     // during the call must become an HTTP 401 (so the gateway refreshes), not a 200 with an error inside.

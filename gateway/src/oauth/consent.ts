@@ -1,5 +1,6 @@
 import { Router, urlencoded, type Request, type Response } from 'express';
 import type { Site } from '../http/sites.js';
+import { UnavailableError } from '../http/unavailable.js';
 import type { Sealer } from '../crypto/seal.js';
 import { SealedRecords } from '../store/sealed.js';
 import { readCookie } from '../http/cookies.js';
@@ -72,6 +73,8 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
       login = await ctx.idp(site).callback({ currentUrl, state: tx.id, nonce: tx.kcNonce, codeVerifier: tx.kcVerifier });
     } catch (err) {
       req.log?.warn({ err }, 'identity provider login failed');
+      // Keycloak unreachable: temporarily_unavailable (RFC 6749 §4.1.2.1), so the client offers a retry.
+      if (err instanceof UnavailableError) return redirectToClient(res, site, tx.redirectUri, { error: 'temporarily_unavailable', error_description: 'the identity provider is unavailable; retry later', state: tx.state });
       return redirectToClient(res, site, tx.redirectUri, { error: 'server_error', error_description: 'sign-in at the identity provider failed', state: tx.state });
     }
     const client = await ctx.clients.find(site, tx.clientId).catch(() => null);

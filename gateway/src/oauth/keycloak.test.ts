@@ -17,6 +17,16 @@ describe('refreshing at the identity provider', () => {
     expect((err as UnavailableError).retryAfterSeconds).toBeGreaterThan(0);
   });
 
+  it('reports an unreachable identity provider at the end of a sign-in as unavailable', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const idp = keycloakIdp(cfg(`http://127.0.0.1:${port}/realms/mcp`));
+    const err = await idp.callback({ currentUrl: new URL('https://gw.test/callback?code=c&state=s'), state: 's', nonce: 'n', codeVerifier: 'v'.repeat(43) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+  });
+
   it('reports an identity provider answering 503 as unavailable', async () => {
     const down = createServer((_req, res) => void res.writeHead(503).end('maintenance'));
     await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));

@@ -78,6 +78,13 @@ function userOf(r: client.TokenEndpointResponse & client.TokenEndpointResponseHe
   return { sub, username: String(claims.preferred_username ?? at.preferred_username ?? sub), ...(groups ? { groups } : {}) };
 }
 
+/** Keycloak could not be asked (connection refused or reset, timeout, a 5xx): not an answer about the user. */
+function unreachable(e: unknown): boolean {
+  if (e instanceof client.ResponseBodyError) return e.status >= 500;
+  const name = (e as Error | undefined)?.name;
+  return e instanceof TypeError || name === 'TimeoutError' || name === 'AbortError';
+}
+
 /**
  * The only module that talks to Keycloak for logins: openid-client as the confidential client
  * `mcp-gateway` (client_secret_basic), authorization code + PKCE S256 + state + nonce, issuer checked
@@ -119,12 +126,17 @@ export function keycloakIdp(cfg: OAuthOrgConfig['keycloak']): UpstreamIdp {
       });
     },
     async callback({ currentUrl, state, nonce, codeVerifier }) {
-      const r = await client.authorizationCodeGrant(await config(), currentUrl, {
-        expectedState: state,
-        expectedNonce: nonce,
-        pkceCodeVerifier: codeVerifier,
-        idTokenExpected: true,
-      });
+      let r: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+      try {
+        r = await client.authorizationCodeGrant(await config(), currentUrl, {
+          expectedState: state,
+          expectedNonce: nonce,
+          pkceCodeVerifier: codeVerifier,
+          idTokenExpected: true,
+        });
+      } catch (e) {
+        throw unreachable(e) ? new UnavailableError('identity provider', `identity provider unavailable: ${(e as Error).message}`, IDP_RETRY_AFTER_SECONDS, { cause: e }) : e;
+      }
       const user = userOf(r);
       if (!user) throw new Error('the identity provider returned no subject');
       return { user: { ...user, groups: user.groups ?? [] }, tokens: toTokens(r) };

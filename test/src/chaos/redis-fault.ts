@@ -194,7 +194,7 @@ export interface OutageVerdict {
  * no grant and no session is lost.
  */
 export function judgeOutage(o: {
-  load: { failures(from?: number, to?: number): { start: number; end: number; failure?: string }[]; recoveryAfter(t: number): number | null; sessionsLost: number; unauthenticated200: number };
+  load: { records: { client: number; start: number; end: number; failure?: string }[]; failures(from?: number, to?: number): { start: number; end: number; failure?: string }[]; recoveryAfter(t: number): number | null; sessionsLost: number; unauthenticated200: number };
   prober: GrantProber;
   downAt: number;
   backAt: number;
@@ -214,17 +214,35 @@ export function judgeOutage(o: {
   const loadKinds: Record<string, number> = {};
   for (const f of loadFailures) loadKinds[f.failure!] = (loadKinds[f.failure!] ?? 0) + 1;
   const before = load.failures(0, downAt - 1).filter((f) => f.end < downAt);
+  // Recovery: how long after Redis answered the gateway kept failing, i.e. when (worst client) the first call that
+  // succeeded was sent. Its answer's latency is the machine's, reported beside it (end-based, chaos-A's measure).
+  const sentLoad = firstServedSend(load.records, backAt, (r) => r.client, (r) => !r.failure);
+  const sentProbe = firstServedSend(prober.answers, backAt, (a) => a.grant, (a) => a.status === 200);
+  const recoverMs = sentLoad === null || sentProbe === null ? null : Math.max(sentLoad, sentProbe);
   const recLoad = load.recoveryAfter(backAt);
   const recProbe = prober.recoveryAfter(backAt);
-  const recoverMs = recLoad === null || recProbe === null ? null : Math.max(recLoad, recProbe);
   const unauthenticated200 = open200 + load.unauthenticated200;
   const notes = [
     `Redis gone for ${backAt - downAt} ms; gateway-token requests sent meanwhile: ${during.length} (${JSON.stringify(tally(during))})`,
     `SDK load failures from the fault on: ${loadFailures.length} (${JSON.stringify(loadKinds)}); ${loadNotClosed.length} not a 503/401${before.length ? `; ${before.length} failures before the fault (background noise)` : ''}`,
-    `served again after Redis answered (first success of a call started after it, worst client; bound ${o.recoverBoundMs} ms): SDK load ${recLoad === null ? 'NOT within the wait' : `${recLoad} ms`}, gateway-token clients ${recProbe === null ? 'NOT within the wait' : `${recProbe} ms`}`,
+    `recovery (worst client's first served call was sent this long after Redis answered; bound ${o.recoverBoundMs} ms): SDK load ${ms(sentLoad)}, gateway-token clients ${ms(sentProbe)}; its answer arrived (incl. call latency on this machine): SDK load ${ms(recLoad)}, gateway-token clients ${ms(recProbe)}`,
     `calls started after Redis answered that failed: ${late.length}${late.length ? ` (${late.slice(0, 8).map((f) => `${f.failure} +${f.start - backAt}..${f.end - backAt} ms`).join(', ')})` : ''}`,
     `grants lost: ${o.grantsLost.lost}${o.grantsLost.detail.length ? ` (${o.grantsLost.detail.join('; ')})` : ''}; sessions lost: ${load.sessionsLost}`,
   ];
   const met = unauthenticated200 === 0 && notClosed.length === 0 && loadNotClosed.length === 0 && recoverMs !== null && recoverMs <= o.recoverBoundMs && o.grantsLost.lost === 0 && load.sessionsLost === 0;
   return { met, recoverMs, unauthenticated200, notes };
+}
+
+const ms = (v: number | null) => (v === null ? 'NOT within the wait' : `${v} ms`);
+
+/** Worst key's delay from `t` to the start of its first call started at or after `t` that succeeded (null if one never did). */
+export function firstServedSend<T extends { start: number }>(rows: T[], t: number, key: (r: T) => number, ok: (r: T) => boolean): number | null {
+  const keys = new Set(rows.map(key));
+  let worst = 0;
+  for (const k of keys) {
+    const first = rows.filter((r) => key(r) === k && r.start >= t && ok(r)).reduce((m, r) => Math.min(m, r.start), Infinity);
+    if (!Number.isFinite(first)) return null;
+    worst = Math.max(worst, first - t);
+  }
+  return worst;
 }

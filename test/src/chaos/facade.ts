@@ -3,7 +3,11 @@
 // probes with, keeping status and Retry-After whatever the body is.
 import type { Browser } from 'playwright-core';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import type { StackEnv } from '../stack/env.js';
+import { loadStackEnv, type StackEnv } from '../stack/env.js';
+import { launchBrowser } from '../support/browser-login.js';
+import { Load } from './load.js';
+import type { ScenarioOptions } from './scenario.js';
+import { startTopology, type Topology, type TopologyOptions } from './topology.js';
 import { passwordOf, type StackUser } from '../support/keycloak-tokens.js';
 import { browserAuthorization, exchangeCode, type TokenSet } from '../support/oauth-flow.js';
 import { MODERN_REVISION } from '../worker/helpers.js';
@@ -93,5 +97,38 @@ export async function sdkWhoami(mcpUrl: string, accessToken: string, modern: boo
     return JSON.stringify(res.content);
   } finally {
     await client.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Like common.ts's withRig, with sign-ins to org `gw` first: the users sign in (Chromium) before the SDK load starts,
+ * so a loaded machine does not time the browser out, and the browser is closed before the fault.
+ */
+export async function withFacadeRig<T>(
+  opts: ScenarioOptions,
+  load: { longCallSeconds: number; pauseMs: number },
+  topology: TopologyOptions,
+  users: StackUser[],
+  body: (rig: { env: StackEnv; topo: Topology; load: Load; grants: FacadeGrant[] }) => Promise<T>,
+): Promise<T> {
+  const env = loadStackEnv();
+  const topo = await startTopology(env, topology);
+  try {
+    const grants: FacadeGrant[] = [];
+    const browser = await launchBrowser();
+    try {
+      for (const u of users) grants.push(await signIn(browser, env, topo.gwIssuer, u));
+    } finally {
+      await browser.close().catch(() => undefined);
+    }
+    const l = new Load({ env, url: topo.mcpUrl, clients: opts.clients, ...load, report: opts.report });
+    try {
+      await l.start();
+      return await body({ env, topo, load: l, grants });
+    } finally {
+      await l.stop().catch(() => undefined);
+    }
+  } finally {
+    await topo.stop();
   }
 }

@@ -54,6 +54,8 @@ export async function browserAuthorization(
   const pkce = newPkce();
   const state = randomBytes(8).toString('hex');
   const next = redirect.next();
+  // Awaited below; if the browser fails first, the redirect's own timeout must not be an unhandled rejection.
+  next.catch(() => undefined);
   await browserLogin(browser, authorizeUrl(issuer, { clientId, redirectUri: redirect.url, challenge: pkce.challenge, state }), login);
   const response = await next;
   if (response.state !== state) throw new Error(`state mismatch: ${response.state} != ${state}`);

@@ -2,14 +2,13 @@
 // scenario cuts; the shared Keycloak stays up). Users whose exchanged token is cached keep being served; a user
 // with nothing cached gets 503 + Retry-After, and so does a refresh that needs Keycloak, without consuming the
 // refresh token; within 5 s of Keycloak's return both work again.
-import { launchBrowser } from '../../support/browser-login.js';
 import { loadStackEnv } from '../../stack/env.js';
 import { keycloakCut } from '../keycloak-cut.js';
-import { mcpWhoami, refreshAt, signIn, type Answer } from '../facade.js';
+import { mcpWhoami, refreshAt, withFacadeRig, type Answer, type FacadeGrant } from '../facade.js';
 import type { Scenario } from '../scenario.js';
 import { sleep } from '../scenario.js';
 import { firstServedSend } from '../redis-fault.js';
-import { resultOf, withRig } from './common.js';
+import { resultOf } from './common.js';
 
 const TARGET = 'Keycloak cut: clients with a cached exchange keep being served; a user with nothing cached and a refresh that needs Keycloak get 503 + Retry-After (never 200, never 500); the refresh token refused meanwhile still works after; all served again within 5 s of Keycloak returning; 0 families revoked';
 
@@ -22,16 +21,14 @@ export const keycloakStop: Scenario = {
     const s = opts.short;
     const env = loadStackEnv();
     const kc = await keycloakCut(env.KEYCLOAK_URL);
-    const browser = await launchBrowser();
     try {
       // Every gateway refresh needs Keycloak (the upstream token always counts as about to expire).
       const topology = { facade: { upstreamRefreshSkewSeconds: 100_000 }, gatewayNodeArgs: kc.gatewayNodeArgs, gatewayEnv: kc.gatewayEnv };
-      return await withRig(opts, { longCallSeconds: s ? 4 : 10, pauseMs: s ? 300 : 200 }, topology, async ({ topo, load }) => {
+      // alice refreshes; bob is signed in but makes no MCP call before the cut (nothing cached for him in org gw); carol
+      // gives the Keycloak-up baseline.
+      return await withFacadeRig(opts, { longCallSeconds: s ? 4 : 10, pauseMs: s ? 300 : 200 }, topology, ['alice', 'bob', 'carol'], async ({ topo, load, grants }) => {
         const mcpUrl = `${topo.gwIssuer}/mcp`;
-        const first = await signIn(browser, env, topo.gwIssuer, 'alice');
-        // Signed in, but no MCP call yet: nothing cached for this user in org gw.
-        const newcomer = await signIn(browser, env, topo.gwIssuer, 'bob');
-        const baseline = await signIn(browser, env, topo.gwIssuer, 'carol');
+        const [first, newcomer, baseline] = grants as [FacadeGrant, FacadeGrant, FacadeGrant];
         // With Keycloak up, the same two requests: how long they take on this machine (the baseline for recovery).
         let t = Date.now();
         const firstRefresh = await refreshAt(topo.gwIssuer, first.clientId, first.tokens.refresh_token);
@@ -106,7 +103,6 @@ export const keycloakStop: Scenario = {
         return resultOf('5 Keycloak stop', TARGET, load, { met, notes, recoverMs, unauthenticated200, familiesRevoked: familyAlive ? 0 : 1 });
       });
     } finally {
-      await browser.close().catch(() => undefined);
       await kc.close();
     }
   },

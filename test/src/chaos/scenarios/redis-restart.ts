@@ -4,13 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launchBrowser } from '../../support/browser-login.js';
 import type { StackUser } from '../../support/keycloak-tokens.js';
-import { signIn, type FacadeGrant } from '../facade.js';
+import { withFacadeRig } from '../facade.js';
 import { GrantProber, judgeOutage, lostGrants, redisServer, type RedisProcess } from '../redis-fault.js';
 import type { Scenario } from '../scenario.js';
 import { sleep, until } from '../scenario.js';
-import { resultOf, withRig } from './common.js';
+import { resultOf } from './common.js';
 
 const TARGET = 'while Redis is stopped every signed-in request is 503 + Retry-After or 401 (never 200, never 500); within 5 s of Redis answering again all clients are served; with AOF 0 grants and 0 sessions lost';
 
@@ -21,12 +20,9 @@ export const redisRestart: Scenario = {
     const s = opts.short;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kmg-chaos-aof-'));
     let redis: RedisProcess = await redisServer({ dir, aof: true });
-    const browser = await launchBrowser();
     try {
-      return await withRig(opts, { longCallSeconds: s ? 4 : 10, pauseMs: s ? 300 : 200 }, { redisUrl: redis.url }, async ({ env, topo, load }) => {
-        const users: StackUser[] = s ? ['alice'] : ['alice', 'bob', 'carol'];
-        const grants: FacadeGrant[] = [];
-        for (const u of users) grants.push(await signIn(browser, env, topo.gwIssuer, u));
+      const users: StackUser[] = s ? ['alice'] : ['alice', 'bob', 'carol'];
+      return await withFacadeRig(opts, { longCallSeconds: s ? 4 : 10, pauseMs: s ? 300 : 200 }, { redisUrl: redis.url }, users, async ({ topo, load, grants }) => {
         const prober = new GrantProber(`${topo.gwIssuer}/mcp`, grants);
         prober.start();
         await sleep(s ? 2000 : 10_000);
@@ -47,7 +43,6 @@ export const redisRestart: Scenario = {
         return resultOf('4a Redis restart (AOF)', TARGET, load, { ...verdict, familiesRevoked: 0 });
       });
     } finally {
-      await browser.close().catch(() => undefined);
       await redis.stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }

@@ -43,7 +43,10 @@ beforeAll(async () => {
   await ensureNamespace(admin, NS);
   // A reused stack keeps the objects of an earlier run (other random values): recreate them with this run's values,
   // or an attack would look for values that were never stored and pass without testing anything.
-  for (const name of ['db', 'sh.helm.release.v1.app.v1', 'sh.helm.release.v1.bomb.v1']) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/secrets/${name}`);
+  for (const name of ['db', 'kubectl-applied', 'sh.helm.release.v1.app.v1', 'sh.helm.release.v1.bomb.v1']) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/secrets/${name}`);
+  // As `kubectl apply` leaves it: the whole manifest, values included, in an annotation.
+  const applied = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubectl-applied', namespace: NS }, stringData: { password: own.password } };
+  await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, { ...applied, metadata: { ...applied.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied) } } });
   await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: NS }, stringData: { password: own.password } });
   const node = (await nodeNames(admin))[0]!;
   await ensure(admin, `/api/v1/namespaces/${NS}/pods`, {
@@ -53,7 +56,7 @@ beforeAll(async () => {
   const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-creds\ntype: Opaque\ndata:\n  password: ${Buffer.from(own.manifest).toString('base64')}\nstringData:\n  token: ${own.manifest}\n`;
   const release = {
     name: 'app', namespace: NS, version: 1,
-    info: { status: 'deployed', notes: `Log in with password ${own.notes} (and ${own.password})` },
+    info: { status: 'deployed', notes: `Log in with password ${own.notes} (and ${own.password})`, description: `Upgrade "app" failed: post-upgrade hook printed ${own.listed} and ${own.manifest}` },
     chart: { metadata: { name: 'app', version: '1.0.0' }, values: { auth: { password: own.password } } },
     config: { auth: { passwords: [own.listed, own.listed + '2'], apiKeys: [{ key: own.listed }] }, db: { password: own.password } },
     manifest,
@@ -279,6 +282,13 @@ describe('Helm releases', () => {
     const r = await tool('helm_release_get', { name: 'app', namespace: NS, show: ['manifest'] });
     expect(r.isError, r.output).toBe(false);
     expect(r.output).toContain('app-creds');
+    watch.check();
+  });
+
+  it("helm_history masks the release's values and Secret data that a description quotes", async () => {
+    const r = await tool('helm_history', { name: 'app', namespace: NS });
+    expect(r.isError, r.output).toBe(false);
+    expect(r.output).toContain('post-upgrade hook printed');
     watch.check();
   });
 

@@ -4,7 +4,7 @@ import { renderColumnLines } from '../../output/format.js';
 import { clusterArg, namespaceArg } from '../args.js';
 import { defineTool, READ } from '../define.js';
 import { listOutputSchema } from '../resources/common.js';
-import { maskKnownValues } from './mask-values.js';
+import { collectManifestSecrets, maskHelmValues, maskKnownValues } from './mask-values.js';
 import { mapLimit } from '../map-limit.js';
 import { fetchRelease, listReleaseMetas, RELEASE_DECODE_CONCURRENCY, type ReleaseMeta } from './release.js';
 
@@ -20,6 +20,14 @@ export interface HistoryRow {
   description: string;
 }
 
+/** The sensitive values of one revision: under sensitive keys of its values, and its manifest's Secret data. */
+function hiddenValues(r: Awaited<ReturnType<typeof fetchRelease>>): Set<string> {
+  const hidden = new Set<string>();
+  maskHelmValues(r.config ?? {}, hidden);
+  maskHelmValues(r.chart?.values ?? {}, hidden);
+  return collectManifestSecrets(r.manifest ?? '', hidden);
+}
+
 /** The columns `helm history` prints that the labels do not hold, from the decoded release; an unreadable one says why. */
 async function decodeRow(ctx: Parameters<typeof fetchRelease>[0], ns: string, m: ReleaseMeta): Promise<HistoryRow> {
   const base = { revision: String(m.version), status: m.status, updated: m.modifiedAt ? new Date(m.modifiedAt * 1000).toISOString() : '' };
@@ -31,8 +39,9 @@ async function decodeRow(ctx: Parameters<typeof fetchRelease>[0], ns: string, m:
       updated: r.info?.last_deployed ?? base.updated,
       chart: meta?.name ? `${meta.name}-${meta.version ?? ''}` : '',
       appVersion: meta?.appVersion ?? '',
-      // Helm writes descriptions like "Upgrade complete" or an error message; a failed hook's text may quote anything.
-      description: maskKnownValues(r.info?.description ?? '', new Set()),
+      // Helm writes descriptions like "Upgrade complete" or an error message; a failed hook's text may quote anything,
+      // so every value this revision's values and Secrets hide is masked in it, as in helm_release_get.
+      description: maskKnownValues(r.info?.description ?? '', hiddenValues(r)),
     };
   } catch (err) {
     if (err instanceof ToolRefusal) return { ...base, chart: '', appVersion: '', description: `<${err.message}>` };

@@ -42,7 +42,7 @@ export const helmReleaseGet = defineTool({
       chartVersion: r.chart?.metadata?.version,
       appVersion: r.chart?.metadata?.appVersion,
       lastDeployed: r.info?.last_deployed,
-      description: r.info?.description,
+      description: r.info?.description === undefined ? undefined : maskKnownValues(r.info.description, hidden),
       revisions,
     };
     if (a.show.includes('values')) out.values = values.masked;

@@ -238,7 +238,7 @@ function gatewayReplica(index: number, port: number, configFile: string, extra: 
       await start();
     },
     async metric(name) {
-      const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => '');
+      const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '');
       const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
       return m ? Number(m[1]) : NaN;
     },

@@ -63,6 +63,9 @@ async function main(): Promise<void> {
   // (listen.requestTimeoutMs, every route), and slow headers are cut here.
   server.requestTimeout = 0;
   server.headersTimeout = config.listen.headersTimeoutMs;
+  // Idle client connections stay open longer than the usual proxy idle timeout (60 s), so the ingress or load
+  // balancer in front closes them, never the gateway just as it reuses one (Node's 5 s default races that).
+  server.keepAliveTimeout = 65_000;
   // SIGTERM: unready, stop accepting, let in-flight calls and streams finish (ops.shutdown.timeoutSeconds), then
   // close the MCP path (its audit sink is flushed, so the last calls' lines are in the file) and the store; exit 0.
   const metricsServer = ops.listenMetrics(config.listen.host);

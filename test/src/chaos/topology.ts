@@ -134,6 +134,8 @@ async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]
     req.on('end', () => handle(req, res, Buffer.concat(chunks), next++ % Math.max(1, backends.length), 0));
   });
   server.requestTimeout = 0;
+  // Like a real load balancer's idle timeout: longer than the clients' own, so no request meets a closing socket.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

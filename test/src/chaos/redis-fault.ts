@@ -15,6 +15,8 @@ export interface RedisProcess {
   port: number;
   url: string;
   proc: ChildProcess;
+  /** When the process was spawned: nothing can have been served from it before. */
+  spawnedAt: number;
   /** SIGTERM (with AOF the data is on disk) or SIGKILL; resolves when it has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -23,6 +25,7 @@ export interface RedisProcess {
 export async function redisServer(o: { dir: string; port?: number; aof: boolean; extra?: string[] }): Promise<RedisProcess> {
   mkdirSync(o.dir, { recursive: true });
   const port = o.port ?? (await freePort());
+  const spawnedAt = Date.now();
   const proc = spawn('redis-server', [...redisArgs({ port, dir: o.dir, aof: o.aof }), ...(o.extra ?? [])], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   await until(`redis-server on ${port}`, async () => {
@@ -33,6 +36,7 @@ export async function redisServer(o: { dir: string; port?: number; aof: boolean;
     port,
     url,
     proc,
+    spawnedAt,
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
@@ -197,13 +201,15 @@ export function judgeOutage(o: {
   load: { records: { client: number; start: number; end: number; failure?: string }[]; failures(from?: number, to?: number): { start: number; end: number; failure?: string }[]; recoveryAfter(t: number): number | null; sessionsLost: number; unauthenticated200: number };
   prober: GrantProber;
   downAt: number;
+  /** Last moment no Redis could have answered (the new server's spawn, the last poll naming the dead master). */
+  goneUntil: number;
   backAt: number;
   grantsLost: { lost: number; detail: string[] };
   /** 5 s in npm run chaos; the short version (npm test) only requires recovery at all, its timing is not asserted. */
   recoverBoundMs: number;
 }): OutageVerdict {
   const { load, prober, downAt, backAt } = o;
-  const during = prober.during(downAt, backAt);
+  const during = prober.during(downAt, o.goneUntil);
   const open200 = during.filter((a) => a.status === 200).length;
   const notClosed = during.filter((a) => !failsClosed(a) && a.status !== 200);
   // SDK clients report an HTTP failure as its status; anything else (a 500, a cut connection) is not fail-closed.
@@ -223,7 +229,7 @@ export function judgeOutage(o: {
   const recProbe = prober.recoveryAfter(backAt);
   const unauthenticated200 = open200 + load.unauthenticated200;
   const notes = [
-    `Redis gone for ${backAt - downAt} ms; gateway-token requests sent meanwhile: ${during.length} (${JSON.stringify(tally(during))})`,
+    `Redis gone for ${o.goneUntil - downAt} ms (answering ${backAt - downAt} ms after the fault); gateway-token requests sent and answered while no Redis could answer: ${during.length} (${JSON.stringify(tally(during))})`,
     `SDK load failures from the fault on: ${loadFailures.length} (${JSON.stringify(loadKinds)}); ${loadNotClosed.length} not a 503/401${before.length ? `; ${before.length} failures before the fault (background noise)` : ''}`,
     `recovery (worst client's first served call was sent this long after Redis answered; bound ${o.recoverBoundMs} ms): SDK load ${ms(sentLoad)}, gateway-token clients ${ms(sentProbe)}; its answer arrived (incl. call latency on this machine): SDK load ${ms(recLoad)}, gateway-token clients ${ms(recProbe)}`,
     `calls started after Redis answered that failed: ${late.length}${late.length ? ` (${late.slice(0, 8).map((f) => `${f.failure} +${f.start - backAt}..${f.end - backAt} ms`).join(', ')})` : ''}`,

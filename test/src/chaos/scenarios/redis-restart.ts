@@ -39,7 +39,7 @@ export const redisRestart: Scenario = {
         await prober.stop();
         await load.stop();
 
-        const verdict = judgeOutage({ load, prober, downAt, backAt, grantsLost: await lostGrants(topo.gwIssuer, grants), recoverBoundMs: s ? 30_000 : 5000 });
+        const verdict = judgeOutage({ load, prober, downAt, goneUntil: redis.spawnedAt, backAt, grantsLost: await lostGrants(topo.gwIssuer, grants), recoverBoundMs: s ? 30_000 : 5000 });
         return resultOf('4a Redis restart (AOF)', TARGET, load, { ...verdict, familiesRevoked: 0 });
       });
     } finally {

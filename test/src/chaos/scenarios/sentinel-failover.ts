@@ -30,7 +30,13 @@ export const sentinelFailover: Scenario = {
         await set.master.stop('SIGKILL');
         const killedAt = Date.now();
         opts.report(`master killed at ${new Date(killedAt).toISOString()}`);
-        await until('Sentinel to promote the replica', async () => (await set.masterPort()) === set.replica.port, 30_000, 50);
+        let lastOld = killedAt;
+        await until('Sentinel to promote the replica', async () => {
+          const polled = Date.now();
+          if ((await set.masterPort()) === set.replica.port) return true;
+          lastOld = polled;
+          return false;
+        }, 30_000, 50);
         const promotedAt = Date.now();
         opts.report(`replica promoted ${promotedAt - killedAt} ms after the kill`);
         await until('every client to be served again', () => load.recoveryAfter(promotedAt) !== null && prober.recoveryAfter(promotedAt) !== null, 30_000).catch(() => undefined);
@@ -38,7 +44,7 @@ export const sentinelFailover: Scenario = {
         await prober.stop();
         await load.stop();
 
-        const verdict = judgeOutage({ load, prober, downAt: killedAt, backAt: promotedAt, grantsLost: await lostGrants(topo.gwIssuer, grants), recoverBoundMs: s ? 30_000 : 5000 });
+        const verdict = judgeOutage({ load, prober, downAt: killedAt, goneUntil: lastOld, backAt: promotedAt, grantsLost: await lostGrants(topo.gwIssuer, grants), recoverBoundMs: s ? 30_000 : 5000 });
         verdict.notes.unshift(`Sentinel (down-after 1 s, quorum 1) promoted the replica ${promotedAt - killedAt} ms after the master was killed; recovery is counted from the promotion`);
         return resultOf('4b Sentinel failover', TARGET, load, { ...verdict, familiesRevoked: 0 });
       });

@@ -23,6 +23,17 @@ function which(cmd: string): string | undefined {
 }
 
 let cli: string | undefined;
+
+/**
+ * The CLI for what this host has now. The fallback to a plain `docker` is not final while Debian's CLI is
+ * missing: ensureEngine may install docker.io later (in this process or another test file's), and a
+ * buildx-less static `docker` remembered from before that cannot build.
+ */
+export function chooseDockerCli(host: { buildx: boolean; debianCli: boolean }): { choice: string; final: boolean } {
+  if (host.buildx) return { choice: 'docker', final: true };
+  if (host.debianCli) return { choice: '/usr/bin/docker', final: true };
+  return { choice: 'docker', final: false };
+}
 /**
  * The docker CLI to use: `docker` when it can build with BuildKit (buildx present), else Debian's
  * /usr/bin/docker, whose built-in BuildKit client needs no buildx (a newer static CLI may shadow it on PATH).
@@ -30,9 +41,12 @@ let cli: string | undefined;
 export function dockerBin(): string {
   if (cli) return cli;
   if (process.env.KMG_DOCKER) return (cli = process.env.KMG_DOCKER);
-  const buildx = spawnSync('docker', ['buildx', 'version'], { stdio: 'ignore' });
-  cli = buildx.status === 0 || !existsSync('/usr/bin/docker') ? 'docker' : '/usr/bin/docker';
-  return cli;
+  const { choice, final } = chooseDockerCli({
+    buildx: spawnSync('docker', ['buildx', 'version'], { stdio: 'ignore' }).status === 0,
+    debianCli: existsSync('/usr/bin/docker'),
+  });
+  if (final) cli = choice;
+  return choice;
 }
 
 /** The engine's server version, or undefined when no engine answers. */

@@ -54,6 +54,8 @@ export function run(command: string, args: string[], opts: RunOptions = {}): Pro
       if (result.code !== 0 && !opts.allowFailure) reject(new CommandError(line, result, opts.logFile));
       else resolve(result);
     });
+    // A command that exits without reading its input (EPIPE) is judged by its exit code, not by this write.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -118,6 +118,18 @@ describe('reading Secrets', () => {
     watch.check();
   });
 
+  it('resources_list fields of Secrets (data, a key, [*], quoted keys, last-applied) shows no value', async () => {
+    const fields = ['.data', '.data.password', "{.data['password']}", 'data', '.stringData', "['data']", '.metadata.annotations', ".metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']", '.metadata.managedFields[*].fieldsV1'];
+    for (const [kind, namespace, name] of [['Secret', 'team-a', 'web-credentials'], ['secrets', NS, 'kubectl-applied']]) {
+      const r = await tool('resources_list', { kind, namespace, fields });
+      expect(r.isError, r.output).toBe(false);
+      expect(r.output).toContain(name);
+    }
+    const wide = await tool('resources_list', { kind: 'Secret', namespace: 'team-a', wide: true, showLabels: true });
+    expect(wide.output).toContain('web-credentials');
+    watch.check();
+  });
+
   it('resources_describe of a Secret shows no value', async () => {
     const r = await tool('resources_describe', SECRET);
     expect(r.output).toContain('web-credentials');

@@ -317,6 +317,31 @@ describe('Helm releases', () => {
     watch.check();
   });
 
+  it("helm_rollback's plan gives no oracle: a crafted revision guessing a Secret's value plans the same either way", async () => {
+    // Anyone who may create Secrets may write a release revision; its manifest can name any Secret of the namespace.
+    const revision = (name: string, version: number, status: string, password: string) => {
+      const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: ${NS}\ndata:\n  password: ${Buffer.from(password).toString('base64')}\n`;
+      const release = { name, namespace: NS, version, info: { status }, chart: { metadata: { name: 'guess', version: '1.0.0' } }, config: {}, manifest };
+      return {
+        apiVersion: 'v1', kind: 'Secret', type: 'helm.sh/release.v1',
+        metadata: { name: `sh.helm.release.v1.${name}.v${version}`, namespace: NS, labels: { owner: 'helm', name, version: String(version), status } },
+        data: { release: Buffer.from(gzipSync(Buffer.from(JSON.stringify(release))).toString('base64')).toString('base64') },
+      };
+    };
+    const plans: string[] = [];
+    for (const [name, guess] of [['guess-right', own.password], ['guess-wrong', 'not-the-password']] as const) {
+      for (const v of [1, 2]) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/secrets/sh.helm.release.v1.${name}.v${v}`);
+      await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, revision(name, 1, 'superseded', guess));
+      await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, revision(name, 2, 'deployed', guess));
+      const r = await tool('helm_rollback', { name, namespace: NS, revision: 1 });
+      expect(r.isError, r.output).toBe(false);
+      plans.push(r.output.split('\n').filter((l) => l.includes('Secret/db')).join('\n'));
+    }
+    expect(plans[0]).toContain('Secret values are not compared');
+    expect(plans[0]).toBe(plans[1]);
+    watch.check();
+  });
+
   it('refuses a gzip bomb in a release Secret, and the worker stays healthy', async () => {
     const r = await tool('helm_release_get', { name: 'bomb', namespace: NS, show: ['values'] });
     expect(r.isError).toBe(true);

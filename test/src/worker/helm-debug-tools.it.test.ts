@@ -124,7 +124,7 @@ describe('helm_history and helm_rollback', () => {
     expect(objects['ConfigMap/shop-config']).toMatchObject({ action: 'update', changed: ['data.dsn', 'data.echo', 'data.mode'] });
     expect(text).toMatch(/- +dsn: postgres:\/\/app:\*\*\*@db\/shop/);
     expect(text).toMatch(/\+ +echo: \*\*\*/);
-    expect(objects['Secret/shop-secret']).toMatchObject({ action: 'update', changed: ['data.pw'] });
+    expect(objects['Secret/shop-secret']).toMatchObject({ action: 'update', changed: ['data (Secret values are not compared)'] });
     expect(objects['ConfigMap/shop-extra']).toMatchObject({ action: 'delete' });
     expect(text).toMatch(/\n\s+- +image: registry\.invalid\/shop:2\n\s+\+ +image: registry\.invalid\/shop:1\n/);
     for (const n of NEEDLES) expect(JSON.stringify(res)).not.toContain(n);

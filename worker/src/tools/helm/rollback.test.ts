@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCOVERY_APIS, DISCOVERY_CORE, startFakeApiserver, type FakeApiserver } from '../../testing/fake-apiserver.js';
 import { connectInMemory, testConfig, testDeps } from '../../testing/harness.js';
-import { changedPaths } from './rollback.js';
+import { changedPaths, secretChangedPaths } from './rollback.js';
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64');
 const encode = (release: unknown) => b64(gzipSync(Buffer.from(JSON.stringify(release))).toString('base64'));
@@ -69,5 +69,16 @@ describe('helm_rollback', () => {
 
   it('names changed fields by path, never by value', () => {
     expect(changedPaths({ spec: { c: [{ image: 'a' }, { image: 'b' }] }, data: { k: 's1' } }, { spec: { c: [{ image: 'a' }, { image: 'c' }] }, data: { k: 's2' } })).toEqual(['data.k', 'spec.c[1].image']);
+  });
+});
+
+describe("a Secret's planned changes", () => {
+  it('never say whether its values change (a crafted revision would confirm a guess)', () => {
+    const live = { metadata: { labels: { a: '1' } }, data: { password: 'b2xk' } };
+    const same = { metadata: { labels: { a: '2' } }, data: { password: 'b2xk' } };
+    const other = { metadata: { labels: { a: '2' } }, data: { password: 'bmV3' } };
+    const plan = (after: typeof same) => secretChangedPaths(changedPaths(live, after), after);
+    expect(plan(same)).toEqual(['metadata.labels.a', 'data (Secret values are not compared)']);
+    expect(plan(other)).toEqual(plan(same));
   });
 });

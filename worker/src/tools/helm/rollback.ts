@@ -7,6 +7,7 @@ import { maskSecrets } from '../../output/mask.js';
 import { clusterArg, namespaceArg } from '../args.js';
 import { defineTool, DESTRUCTIVE, type ToolContext } from '../define.js';
 import { parseManifest } from '../resources/apply.js';
+import { isCoreSecret } from '../resources/secret-patch.js';
 import { namespaceFor, resolveResource, type KubeObject } from '../resources/common.js';
 import { fieldManagerFor } from '../resources/field-manager.js';
 import { adoptHelmFields, applyRemoval, rollbackRemoval, type ManagedFieldsEntry } from './field-ownership.js';
@@ -76,6 +77,15 @@ export function changedPaths(a: unknown, b: unknown, at = '', out: string[] = []
   return out;
 }
 
+/**
+ * A Secret's changed paths without its values compared: the target revision's data could be anyone's guess (a
+ * release Secret is only a Secret), and "data.password changed" or "unchanged" would say whether it is right.
+ */
+export function secretChangedPaths(changed: string[], after: Record<string, unknown>): string[] {
+  const rest = changed.filter((p) => !/^(data|stringData)([.[]|$)/.test(p));
+  return after.data || after.stringData ? [...rest, 'data (Secret values are not compared)'] : rest;
+}
+
 function isNotFound(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 404;
 }
@@ -132,7 +142,7 @@ async function plan(ctx: ToolContext, rel: { name: string; namespace: string }, 
     }
     const before = comparable({ apiVersion: o.apiVersion, kind: o.kind, ...live });
     const after = comparable(dryObj);
-    const changed = changedPaths(before, after);
+    const changed = isCoreSecret(r) ? secretChangedPaths(changedPaths(before, after), after) : changedPaths(before, after);
     // Paths name fields, never values; the diff masks Secrets and every value the release's values or Secrets hide.
     const diff = changed.length && r.kind !== 'Secret' ? maskKnownValues(lineDiff(toYaml(maskSecrets(before)), toYaml(maskSecrets(after))), hidden) : undefined;
     const adopt = adoptHelmFields(managed(live), fieldManager, o.apiVersion!) !== undefined;

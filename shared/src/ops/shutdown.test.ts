@@ -47,19 +47,35 @@ describe('graceful shutdown', () => {
     const socket = connect(Number(port), '127.0.0.1');
     let raw = '';
     socket.setEncoding('utf8').on('data', (chunk: string) => (raw += chunk));
-    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
-    await expect.poll(() => tracker.active).toBe(1);
+    socket.write('GET /fast HTTP/1.1\r\nHost: x\r\n\r\n');
+    await expect.poll(() => raw).toContain('done /fast');
+    // The connection is idle and kept alive when draining begins; a request then races its closing.
     tracker.startDraining();
-    // Pipelined behind the slow call on the same connection: handled after draining began.
     socket.write('GET /late HTTP/1.1\r\nHost: x\r\n\r\n');
     await expect.poll(() => raw.match(/HTTP\/1\.1 \d{3}/g)?.length ?? 0, { timeout: 3_000 }).toBe(2);
     const [first, second] = raw.split(/(?=HTTP\/1\.1 \d{3})/);
     expect(first).toMatch(/^HTTP\/1\.1 200/);
-    expect(first).toContain('done /slow');
+    expect(first).toContain('done /fast');
     expect(second).toMatch(/^HTTP\/1\.1 503/);
     expect(second).toMatch(/connection: close/i);
     expect(second).toMatch(/retry-after: 1/i);
     socket.destroy();
+  });
+
+  it('answers a call in flight when the drain starts normally, with Connection: close', async () => {
+    const { base, tracker } = await start(300);
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    let raw = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (raw += chunk));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await expect.poll(() => tracker.active).toBe(1);
+    tracker.startDraining();
+    await closed; // the server closed the kept-alive connection after the answer: no later request can meet a refusal
+    expect(raw).toMatch(/^HTTP\/1\.1 200/);
+    expect(raw).toMatch(/connection: close/i);
+    expect(raw).toContain('done /slow');
   });
 
   it('closes calls still running at the timeout and still exits 0', async () => {

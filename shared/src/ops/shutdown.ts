@@ -5,8 +5,9 @@ import type { Logger } from 'pino';
  * Graceful shutdown. On SIGTERM (or SIGINT) the process:
  *  1. turns `/readyz` to 503 so load balancers stop routing here, optionally waiting `drainDelayMs`
  *     for them to notice (Kubernetes removes endpoints asynchronously);
- *  2. stops accepting connections and answers any new request on a kept-alive connection with 503
- *     `Connection: close`, so clients retry on another replica;
+ *  2. stops accepting connections, answers requests in flight with `Connection: close`, closes idle
+ *     kept-alive connections, and answers any request still arriving on one with 503 `Connection: close`
+ *     (with a drain delay longer than the balancer takes to see /readyz, none arrive);
  *  3. lets requests already in flight — tool calls and SSE streams included — finish, up to `timeoutMs`;
  *  4. closes what is left, runs the `onClose` hooks (Redis, audit sink) and exits 0.
  */
@@ -26,6 +27,7 @@ export class InFlightTracker {
   #active = 0;
   #draining = false;
   #listening = new Set<ServerResponse>();
+  #inFlight = new Set<ServerResponse>();
   #waiters = new Set<() => void>();
   #onIdleConnection: (() => void) | undefined;
 
@@ -58,8 +60,10 @@ export class InFlightTracker {
         return;
       }
       this.#active += 1;
+      this.#inFlight.add(res);
       res.once('close', () => {
         this.#active -= 1;
+        this.#inFlight.delete(res);
         if (this.#draining) this.#onIdleConnection?.();
         if (this.#active === 0) for (const wake of this.#waiters) wake();
       });
@@ -71,6 +75,9 @@ export class InFlightTracker {
   startDraining(onRequestDone?: () => void): void {
     this.#draining = true;
     this.#onIdleConnection = onRequestDone;
+    // Answers not yet started close their connection when they end: no next request can then arrive on it
+    // (and be refused) while this replica finishes.
+    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     for (const res of this.#listening) {
       if (res.headersSent) res.end();
       else res.destroy();

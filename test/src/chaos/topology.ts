@@ -1,7 +1,8 @@
 // A private set of processes for one chaos scenario, so killing any of them touches no one else's tests: a
 // redis-server of its own, two gateway replicas (real gateway/dist/main.js processes sharing that Redis, key
 // prefix and encryption key), two workers, and a loopback load balancer in front of the gateways that, like a
-// Service, sends a new connection to a replica that accepts it. Keycloak and the apiserver are the shared stack's.
+// Service, sends each request on a new connection to a replica whose /readyz answers 200. Keycloak and the
+// apiserver are the shared stack's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +68,8 @@ export interface TopologyOptions {
   sessionTtlSeconds?: number;
   /** Grace period for SIGTERM (ops.shutdown.timeoutSeconds). */
   shutdownSeconds?: number;
+  /** Serving time after SIGTERM with /readyz 503 before the listener closes (ops.shutdown.drainDelaySeconds). */
+  drainDelaySeconds?: number;
   /** A Redis the scenario runs itself (AOF, Sentinel: any URL the gateway accepts) instead of the topology's own. */
   redisUrl?: string;
   /** Token settings of org `gw` (the facade). */
@@ -90,40 +93,81 @@ async function startRedis(dir: string): Promise<{ proc: ChildProcess; url: strin
   return { proc, url };
 }
 
-/** Round-robin over backends; a connection refused (nothing reached the replica) goes to the next one. */
+/** How often the balancer asks each replica's /readyz, like kube-proxy / an ingress learning an endpoint's removal. */
+const READINESS_POLL_MS = 250;
+
+/**
+ * Round-robin over the backends whose /readyz answers 200 (all of them when none does). It retries on the next
+ * backend only what is safe for any method: a refused connection, or a reset before any byte of the request was
+ * written; anything later would repeat a call the replica may have run.
+ */
 async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]): void }> {
   let backends: URL[] = [];
+  let ready: boolean[] = [];
   const inFlight: number[] = [];
   let next = 0;
   // No keep-alive to backends: a pooled socket a draining replica closes would turn into a spurious failure that a
   // Service (new connection per request from kube-proxy's point of view) does not have.
   const agent = new http.Agent({ keepAlive: false });
-  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer, first: number, tried: number) => {
-    if (tried >= backends.length) {
+  const poll = setInterval(() => {
+    backends.forEach((b, i) => {
+      fetch(new URL('/readyz', b), { signal: AbortSignal.timeout(2000) })
+        .then(
+          async (r) => {
+            ready[i] = r.ok;
+            await r.body?.cancel();
+          },
+          () => {
+            ready[i] = false;
+          },
+        )
+        .catch(() => undefined);
+    });
+  }, READINESS_POLL_MS);
+  const pick = (): number[] => {
+    const all = backends.map((_, i) => i);
+    const up = all.filter((i) => ready[i] !== false);
+    const pool = up.length ? up : all;
+    const start = next++ % Math.max(1, pool.length);
+    return [...pool.slice(start), ...pool.slice(0, start)];
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer, order: number[]) => {
+    const i = order.shift();
+    if (i === undefined) {
       res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('no gateway replica accepts connections');
       return;
     }
-    // The retry goes to the next backend after the refused one, whatever other requests did meanwhile.
-    const i = (first + tried) % backends.length;
     const target = backends[i]!;
     const isPost = req.method === 'POST';
     let counted = false;
+    let written = 0;
     const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
       upRes.on('error', () => res.destroy());
     });
-    up.on('socket', (s) => s.once('connect', () => {
-      if (isPost) (inFlight[i] = (inFlight[i] ?? 0) + 1), (counted = true);
-    }));
+    up.on('socket', (s) => {
+      s.once('connect', () => {
+        if (isPost) {
+          inFlight[i] = (inFlight[i] ?? 0) + 1;
+          counted = true;
+        }
+      });
+      s.once('close', () => (written = s.bytesWritten));
+    });
     const done = () => {
-      if (counted) (inFlight[i] = inFlight[i]! - 1), (counted = false);
+      if (counted) {
+        inFlight[i] = inFlight[i]! - 1;
+        counted = false;
+      }
     };
     res.once('close', done);
     res.once('close', () => up.destroy());
     up.on('error', (err: NodeJS.ErrnoException) => {
       done();
-      if (err.code === 'ECONNREFUSED' && !res.headersSent) return handle(req, res, body, first, tried + 1);
+      const sent = Math.max(written, up.socket?.bytesWritten ?? 0);
+      const safe = err.code === 'ECONNREFUSED' || (err.code === 'ECONNRESET' && sent === 0);
+      if (safe && !res.headersSent) return handle(req, res, body, order);
       res.destroy();
     });
     up.end(body);
@@ -131,7 +175,7 @@ async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks), next++ % Math.max(1, backends.length), 0));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks), pick()));
   });
   server.requestTimeout = 0;
   // Like a real load balancer's idle timeout: longer than the clients' own, so no request meets a closing socket.
@@ -142,8 +186,10 @@ async function startBalancer(): Promise<Balancer & { setBackends(bases: string[]
     inFlight: (b) => inFlight[b] ?? 0,
     setBackends(bases) {
       backends = bases.map((b) => new URL(b));
+      ready = backends.map(() => true);
     },
     close: async () => {
+      clearInterval(poll);
       server.closeAllConnections();
       await new Promise((r) => server.close(() => r(undefined)));
       agent.destroy();
@@ -163,7 +209,8 @@ function gatewayConfigFor(env: StackEnv, o: { publicUrl: string; redisUrl: strin
     storage: { redis: { url: o.redisUrl, keyPrefix: o.keyPrefix } },
     encryptionKeys: [{ id: 'chaos', key: o.encryptionKey }],
     audit: { destination: 'off' },
-    ops: { shutdown: { timeoutSeconds: o.shutdownSeconds ?? 30, drainDelaySeconds: 0 } },
+    // The chart's drain delay: readiness turns 503 and the replica keeps serving while the balancer notices.
+    ops: { shutdown: { timeoutSeconds: o.shutdownSeconds ?? 30, drainDelaySeconds: o.drainDelaySeconds ?? 5 } },
     orgs: [
       {
         name: 'rs',

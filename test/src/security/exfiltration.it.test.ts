@@ -124,6 +124,8 @@ describe('reading Secrets', () => {
       const r = await tool('resources_list', { kind, namespace, fields });
       expect(r.isError, r.output).toBe(false);
       expect(r.output).toContain(name);
+      // The projection ran (its column is there), so the absence of the value is the masking, not an ignored option.
+      expect(r.output).toContain('.data.password');
     }
     const wide = await tool('resources_list', { kind: 'Secret', namespace: 'team-a', wide: true, showLabels: true });
     expect(wide.output).toContain('web-credentials');

@@ -87,6 +87,14 @@ describe('pods_list views', () => {
     expect(text).toMatch(/fields\.1: ".*" has \[\?\(@\.name=="x"\)\] at position 17; only \[\*\], \[N\] and \['key'\] are supported/);
   });
 
+  it('a field path longer than a column anyone reads is refused before it can fill the output budget', async () => {
+    const long = '.metadata.labels.' + 'a'.repeat(100_000);
+    const { res, text } = await call({ fields: [long] });
+    expect(res.isError).toBe(true);
+    expect(text).toMatch(/fields\.0: is longer than 256 characters/);
+    expect(text.length).toBeLessThan(2_000);
+  });
+
   it('the column options are refused with YAML formats instead of being ignored', async () => {
     const { res, text } = await call({ wide: true, format: 'normal' });
     expect(res.isError).toBe(true);

@@ -12,7 +12,10 @@ export interface ListView {
   fields?: string[];
 }
 
-const fieldExpr = z.string().superRefine((s, ctx) => {
+// A path longer than this is no column anyone reads; its header alone would use up the output budget.
+const MAX_FIELD_EXPR = 256;
+
+const fieldExpr = z.string().max(MAX_FIELD_EXPR, `is longer than ${MAX_FIELD_EXPR} characters; give a path like .spec.nodeName`).superRefine((s, ctx) => {
   try {
     parseFieldPath(s);
   } catch (err) {

@@ -1,10 +1,10 @@
 import { resourcePath } from '../../k8s/discovery.js';
 import { ToolRefusal } from '../../k8s/errors.js';
-import { slimObject, TABLE_ACCEPT, type KubeTable, type OutputFormat } from '../../output/format.js';
+import { slimObject, TABLE_ACCEPT, type KubeTable } from '../../output/format.js';
 import { podHealth, type PodLike } from '../cluster/pod-health.js';
 import type { ToolContext, ToolOutput } from '../define.js';
-import { PODS } from '../resources/common.js';
-import { assertViewFitsFormat, viewTable, type ListView } from '../resources/list-view.js';
+import { PODS, type ListOptions } from '../resources/common.js';
+import { assertViewFitsFormat, viewTable } from '../resources/list-view.js';
 
 /** Pods read per apiserver page, and per call, while looking for unhealthy ones. */
 export const SCAN_PAGE = 500;
@@ -33,14 +33,6 @@ export function assertPlainContinue(token: string | undefined): void {
   if (token && CURSOR.test(token)) throw new ToolRefusal('continue: this token came from pods_list with unhealthy=true; pass unhealthy=true with it');
 }
 
-export interface UnhealthyOptions extends ListView {
-  namespace?: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-  limit: number;
-  continue?: string;
-  format: OutputFormat;
-}
 
 type TableRow = KubeTable['rows'][number];
 
@@ -48,7 +40,7 @@ type TableRow = KubeTable['rows'][number];
  * Pods with a problem (pod-health.ts: waiting in CrashLoopBackOff/ImagePullBackOff, not Ready, failed, stuck Pending,
  * recent restarts), read page by page up to SCAN_CAP pods, up to `limit` of them shown.
  */
-export async function listUnhealthyPods(ctx: ToolContext, o: UnhealthyOptions): Promise<ToolOutput> {
+export async function listUnhealthyPods(ctx: ToolContext, o: ListOptions): Promise<ToolOutput> {
   assertViewFitsFormat(o, o.format);
   const rest = ctx.clients().rest;
   const allNamespaces = !o.namespace;

@@ -36,15 +36,19 @@ export const soak: Scenario = {
       const notes: string[] = [];
       let churning = true;
       let churned = 0;
-      const token = (await userToken(env, 'alice')).access_token;
+      let churnFailed = 0;
       const churn = (async () => {
         while (churning) {
           const c = new Client({ name: 'chaos-churn', version: '0.0.0' });
           try {
+            // A fresh token each time: one taken at the start expires minutes into a 30-minute soak, and every
+            // later session would be a (correct) 401 instead of one more abandoned session to reclaim.
+            const token = (await userToken(env, 'alice')).access_token;
             await c.connect(new StreamableHTTPClientTransport(new URL(topo.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
             await c.listTools();
             churned++;
           } catch (err) {
+            churnFailed++;
             opts.report(`churn session failed: ${String(err)}`);
           }
           // Abandoned, not closed: the transport's session stays in Redis until its TTL ends it.
@@ -96,6 +100,7 @@ export const soak: Scenario = {
         [`heap used ${(heap.from / MiB).toFixed(0)} → ${(heap.to / MiB).toFixed(0)} MiB`, heap.to <= Math.max(heap.from * 1.5, heap.from + 24 * MiB)],
         [`open fds ${fds.from} → ${fds.to}`, fds.to <= fds.from + 20],
         [`Redis keys ${keyCount.from} → ${keyCount.to} (${churned} abandoned sessions made)`, keyCount.to <= keyCount.from * 1.25 + 20],
+        [`${churnFailed} abandoned-session openings failed`, churnFailed === 0],
         [`cheap-call p99 ${p99.from} → ${p99.to} ms`, p99.to <= p99.from * 2 + 50],
         [`${forever.length} of ${keys.length} Redis keys without a TTL${forever.length ? `: ${forever.slice(0, 5).join(', ')}` : ''}`, forever.length === 0],
       ];

@@ -11,8 +11,23 @@ import type { McpRuntime } from './runtime.js';
  * learn annotations before admitting a call to a tool the catalog has not seen.
  */
 export async function fetchCatalog(rt: McpRuntime, ctx: CredentialContext, clientHeaders: IncomingHttpHeaders): Promise<void> {
-  const target = ctx.pool.pick();
-  if (!target) return;
+  // tools/list changes nothing, so a worker that cannot answer it is routed around and the next one asked.
+  const tried = new Set<string>();
+  for (let target = ctx.pool.pick(); target; target = ctx.pool.pick(tried)) {
+    tried.add(target);
+    try {
+      return await fetchCatalogFrom(rt, ctx, clientHeaders, target);
+    } catch (err) {
+      // fetch fails a connection refused or dropped with a TypeError; anything else (a timeout, a failed exchange)
+      // says nothing about this worker.
+      if (!(err instanceof TypeError)) throw err;
+      ctx.pool.markDown(target);
+      if (tried.size >= ctx.pool.size) throw err;
+    }
+  }
+}
+
+async function fetchCatalogFrom(rt: McpRuntime, ctx: CredentialContext, clientHeaders: IncomingHttpHeaders, target: string): Promise<void> {
   const key = `${ctx.org.name}/${ctx.cluster.name}`;
   const meta = ctx.parsed?.messages.find((m) => m.params?._meta)?.params?._meta;
   const headers: Record<string, string> = {

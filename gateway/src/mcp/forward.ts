@@ -70,6 +70,8 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'mcp-sessi
 
 /** Connect failures: nothing reached the worker, so any request (even a tools/call) may go to another. */
 const NOTHING_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+/** Codes of a connection the worker dropped after the request may have reached it. */
+const DROPPED = new Set(['ECONNRESET', 'EPIPE']);
 
 /** Largest answer kept aside to read the tool-error flag from (bigger answers pass unread: no tool error noted). */
 const INSPECT_LIMIT = 4 * 1024 * 1024;
@@ -224,6 +226,7 @@ export function createForwarder(logger: Logger, mcp: Pick<McpGlobalConfig['mcp']
     const code = (err as NodeJS.ErrnoException).code ?? '';
     f.tried.add(f.target);
     if (f.upgraded && !response.writableEnded) {
+      if (DROPPED.has(code) && !response.destroyed) f.job.pool.markDown(f.target);
       f.status = 502;
       f.unreachable = true;
       response.end(`event: message\ndata: ${jsonRpcErrorMessage(f.job.jsonRpcId, JsonRpcCode.InternalError, 'the worker failed while running the call')}\n\n`);
@@ -231,9 +234,11 @@ export function createForwarder(logger: Logger, mcp: Pick<McpGlobalConfig['mcp']
     }
     if (response.headersSent || response.destroyed) return;
     const connectFailure = NOTHING_SENT.has(code);
-    if (connectFailure) f.job.pool.markDown(f.target);
+    // A worker that refused a connect, or dropped one while the client still waited, is routed around until the
+    // next health check: calls arriving after a crash go to a live worker instead of a connection of the dead one.
+    if (connectFailure || DROPPED.has(code)) f.job.pool.markDown(f.target);
     // Retry only when nothing reached the worker; a tools/call that may have run is never repeated.
-    const retriable = connectFailure || (!f.job.mayHaveRun && code === 'ECONNRESET');
+    const retriable = connectFailure || (!f.job.mayHaveRun && DROPPED.has(code));
     const next = retriable ? f.job.pool.pick(f.tried) : undefined;
     if (next) {
       logger.warn({ worker: f.target, code, requestId: f.job.requestId, next }, 'worker unreachable; retrying on another worker');

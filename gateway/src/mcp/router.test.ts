@@ -80,8 +80,31 @@ const verifier: AccessTokenVerifier = {
   },
 };
 
+/**
+ * A worker that passes its health check but drops the MCP requests `drops` picks right after reading them, as a
+ * crashing process does; it lists pods_list to the others.
+ */
+function droppingWorker(drops: (method: string) => boolean): { server: Server; received: string[]; url: () => string } {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') return void res.end('ok');
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push(body);
+      const msg = JSON.parse(body) as { id: string; method: string };
+      if (drops(msg.method)) return void req.socket.destroy();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { tools: [{ name: 'pods_list', inputSchema: { type: 'object' }, annotations: { readOnlyHint: true } }] } }));
+    });
+  });
+  return { server, received, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 describe('MCP path through the gateway', () => {
   const w1 = fakeWorker();
+  const dropping = droppingWorker((m) => m === 'tools/call');
+  const deaf = droppingWorker(() => true);
   const dead = createServer();
   let app: express.Express;
   let config: GatewayConfig;
@@ -91,6 +114,8 @@ describe('MCP path through the gateway', () => {
 
   beforeAll(async () => {
     await new Promise<void>((r) => w1.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => dropping.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => deaf.server.listen(0, '127.0.0.1', r));
     // A port nobody listens on: connect refused, so requests must go to the live worker.
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
     const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
@@ -105,6 +130,8 @@ describe('MCP path through the gateway', () => {
           clusters: [
             { name: 'dev', workers: [deadUrl, w1.url()], healthCheck: { intervalMs: 60_000 } },
             { name: 'prod', workers: [w1.url()], healthCheck: { intervalMs: 60_000 } },
+            { name: 'flaky', workers: [dropping.url(), w1.url()], healthCheck: { intervalMs: 60_000 } },
+            { name: 'deaf', workers: [deaf.url(), w1.url()], healthCheck: { intervalMs: 60_000 } },
           ],
           allowedOrigins: ['https://inspector.example.test'],
         },
@@ -142,6 +169,8 @@ describe('MCP path through the gateway', () => {
   afterAll(async () => {
     await close();
     w1.server.close();
+    dropping.server.close();
+    deaf.server.close();
   });
 
   beforeEach(() => {
@@ -354,6 +383,26 @@ describe('MCP path through the gateway', () => {
       expect(w1.seen.find((s) => s.body.includes('"id":53'))!.headers['x-kmg-cluster']).toBe('prod');
     });
 
+    it('routes around a worker that dropped a tools/call at once: a clear error for that call, never repeated on another worker, and the next calls to the live one', async () => {
+      // The health check (every 60 s here) still calls the dropping worker healthy: only the dropped call can tell.
+      const answers = [];
+      for (let id = 60; id < 64; id++) answers.push(await call('alice-rw', id, { cluster: 'flaky' }));
+      const calls = dropping.received.map((b) => JSON.parse(b) as { id: number; method: string }).filter((m) => m.method === 'tools/call');
+      expect(calls).toHaveLength(1);
+      const droppedId = calls[0]!.id;
+      const dropped = answers[droppedId - 60]!;
+      expect(dropped.status).toBe(502);
+      expect(dropped.body).toMatchObject({ id: droppedId, error: { code: -32603, message: expect.stringContaining('not retried on another worker because it may have run') } });
+      expect(w1.seen.filter((s) => s.body.includes(`"id":${droppedId}`))).toHaveLength(0);
+      for (const a of answers.filter((x) => x !== dropped)) expect(a.body).toMatchObject({ result: { content: [{ text: 'ran pods_list' }] } });
+    });
+
+    it('asks the next worker for the tool catalog when one drops the request, and routes around it', async () => {
+      for (let id = 64; id < 67; id++) expect((await call('alice-read', id, { cluster: 'deaf' })).body).toMatchObject({ id, result: { content: [{ text: 'ran pods_list' }] } });
+      // The read-only token's read call needs the catalog (an unknown tool counts as a write): it came from w1.
+      expect(deaf.received).toHaveLength(1);
+    });
+
     it('answers an unknown cluster with a tool error and forwards nothing', async () => {
       audit.records.length = 0;
       const res = await call('alice-rw', 54, { cluster: 'elsewhere' });
@@ -372,7 +421,7 @@ describe('MCP path through the gateway', () => {
       expect(res.body.error).toBeUndefined();
       const text = (res.body as { result: { content: Array<{ text: string }> } }).result.content[0]!.text;
       expect(text).toContain('cluster: expected a string, got an object');
-      expect(text).toContain('(dev, prod)');
+      expect(text).toContain('(dev, prod, flaky, deaf)');
       expect(w1.seen).toHaveLength(0);
       expect(audit.records).toEqual([expect.objectContaining({ tool: 'pods_list', outcome: 'rejected' })]);
     });

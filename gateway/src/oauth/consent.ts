@@ -1,4 +1,4 @@
-import { Router, urlencoded, type Request, type Response } from 'express';
+import { Router, urlencoded, type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { Site } from '../http/sites.js';
 import { UnavailableError } from '../http/unavailable.js';
 import type { Sealer } from '../crypto/seal.js';
@@ -62,7 +62,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
 
   router.get('/callback', async (req: Request, res: Response) => {
     const state = typeof req.query.state === 'string' ? req.query.state : '';
-    const tx = state ? await takeTransaction(ctx, sealer, req, state).catch(() => null) : null;
+    const tx = state ? await takeTransaction(ctx, sealer, req, state).catch(nullUnlessUnavailable) : null;
     if (!tx || tx.base !== site.base) return sendErrorPage(res, 400, 'invalid_request', 'This sign-in has expired or was started in another browser.');
     if (typeof req.query.error === 'string') {
       return redirectToClient(res, site, tx.redirectUri, { error: req.query.error === 'access_denied' ? 'access_denied' : 'server_error', error_description: 'sign-in at the identity provider did not complete', state: tx.state });
@@ -77,7 +77,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
       if (err instanceof UnavailableError) return redirectToClient(res, site, tx.redirectUri, { error: 'temporarily_unavailable', error_description: 'the identity provider is unavailable; retry later', state: tx.state });
       return redirectToClient(res, site, tx.redirectUri, { error: 'server_error', error_description: 'sign-in at the identity provider failed', state: tx.state });
     }
-    const client = await ctx.clients.find(site, tx.clientId).catch(() => null);
+    const client = await ctx.clients.find(site, tx.clientId).catch(nullUnlessUnavailable);
     if (!client) return sendErrorPage(res, 400, 'invalid_client', 'The application is no longer registered.');
     if (client.skipConsent || (await remembered(records, site, login.user.sub, tx.clientId, tx.scopes))) {
       return finishLogin(ctx, site, res, tx, login.user, login.tokens);
@@ -103,7 +103,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
   router.get('/consent', async (req: Request, res: Response) => {
     const id = typeof req.query.id === 'string' ? req.query.id : '';
     const txId = typeof req.query.tx === 'string' ? req.query.tx : '';
-    const p = await load(req, id, txId, false).catch(() => null);
+    const p = await load(req, id, txId, false).catch(nullUnlessUnavailable);
     if (!p) return sendErrorPage(res, 400, 'invalid_request', 'This consent request has expired or belongs to another browser.');
     const redirect = new URL(p.tx.redirectUri);
     const who = clientLabel(p.tx);
@@ -128,7 +128,7 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
   router.post('/consent', urlencoded({ extended: false, limit: '4kb' }), async (req: Request, res: Response) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
-    const p = await load(req, str('id'), str('tx'), true).catch(() => null);
+    const p = await load(req, str('id'), str('tx'), true).catch(nullUnlessUnavailable);
     if (!p || !str('csrf') || !safeEqual(str('csrf'), p.csrf)) {
       return sendErrorPage(res, 403, 'invalid_request', 'This consent form has expired, was already used, or did not come from this page.');
     }
@@ -139,5 +139,23 @@ export function consentRouter(ctx: OAuthContext, site: Site, sealer: Sealer): Ro
     await records.set(rememberKey(site, p.user.sub, p.tx.clientId), p.tx.scopes, cfg.consent.rememberSeconds);
     await finishLogin(ctx, site, res, p.tx, p.user, p.upstream, 303);
   });
+  router.use(unavailablePage);
   return router;
 }
+
+/** A record that is missing, tampered with or not this browser's reads as expired; a store that did not answer does not. */
+function nullUnlessUnavailable(err: unknown): null {
+  if (err instanceof UnavailableError) throw err;
+  return null;
+}
+
+/**
+ * The store did not answer mid sign-in: nothing was consumed, so the browser is told to reload (503 + Retry-After)
+ * instead of that its sign-in expired.
+ */
+const unavailablePage: ErrorRequestHandler = (err: unknown, req, res, next) => {
+  if (!(err instanceof UnavailableError) || res.headersSent) return next(err);
+  req.log?.warn({ err: err.message }, 'dependency unavailable during sign-in');
+  res.setHeader('Retry-After', String(err.retryAfterSeconds));
+  sendErrorPage(res, 503, 'temporarily_unavailable', 'The sign-in service is briefly unavailable. Reload this page in a few seconds to continue.');
+};

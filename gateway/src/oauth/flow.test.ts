@@ -2,7 +2,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { InvalidTokenError } from '../auth/principal.js';
 import { UnavailableError } from '../http/unavailable.js';
-import { MCP_URL, REDIRECT, approveConsent, loginToConsent, obtainCode, obtainTokens, pkce, registerClient, testApp } from './testing.js';
+import { MCP_URL, REDIRECT, approveConsent, authorizeQuery, loginToConsent, obtainCode, obtainTokens, pkce, registerClient, testApp } from './testing.js';
 
 const refresh = (app: Parameters<typeof request>[0], clientId: string, token: string) =>
   request(app).post('/orgs/acme/token').type('form').send({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId });
@@ -258,6 +258,43 @@ describe('identity provider outages', () => {
     idp.refresh = original;
     const later = await refresh(app, client.client_id, tokens.refresh_token);
     expect(later.status).toBe(200);
+  });
+});
+
+describe('store outages during sign-in', () => {
+  it('answer the callback and the consent form with 503 + Retry-After and a page to reload, and the same sign-in completes once the store is back', async () => {
+    const { app, store } = testApp();
+    const c = await registerClient(app);
+    const a = await request(app).get('/orgs/acme/authorize').query(authorizeQuery(c.client_id, pkce().challenge));
+    const state = new URL(a.headers.location!).searchParams.get('state')!;
+    const cookie = (a.headers['set-cookie'] as unknown as string[]).map((x) => x.split(';')[0]).join('; ');
+    const { get, getDel } = store;
+    const down = async (): Promise<never> => {
+      throw new UnavailableError('store', 'connect ECONNREFUSED', 1);
+    };
+    store.get = down;
+    store.getDel = down;
+    const during = await request(app).get('/orgs/acme/callback').query({ code: 'kc-code', state }).set('Cookie', cookie);
+    expect(during.status).toBe(503);
+    expect(during.headers['retry-after']).toBe('1');
+    expect(during.text).toContain('Reload this page');
+    expect(during.text).not.toContain('expired');
+    expect(during.headers.location).toBeUndefined();
+    store.get = get;
+    store.getDel = getDel;
+    const again = await request(app).get('/orgs/acme/callback').query({ code: 'kc-code', state }).set('Cookie', cookie);
+    expect(again.status).toBe(303);
+    const consent = new URL(again.headers.location!);
+    expect(consent.pathname).toBe('/orgs/acme/consent');
+
+    store.getDel = down;
+    const { post: failed } = await approveConsent(app, again.headers.location!, cookie);
+    expect(failed.status).toBe(503);
+    expect(failed.text).toContain('Reload this page');
+    store.getDel = getDel;
+    const { post } = await approveConsent(app, again.headers.location!, cookie);
+    expect(post.status).toBe(303);
+    expect(new URL(post.headers.location!).searchParams.get('code')).toBeTruthy();
   });
 });
 

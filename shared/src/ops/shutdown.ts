@@ -24,7 +24,6 @@ function isListeningStream(req: IncomingMessage): boolean {
 }
 
 export class InFlightTracker {
-  #active = 0;
   #draining = false;
   #listening = new Set<ServerResponse>();
   #inFlight = new Set<ServerResponse>();
@@ -32,7 +31,7 @@ export class InFlightTracker {
   #onIdleConnection: (() => void) | undefined;
 
   get active(): number {
-    return this.#active;
+    return this.#inFlight.size;
   }
 
   get draining(): boolean {
@@ -59,13 +58,11 @@ export class InFlightTracker {
         next();
         return;
       }
-      this.#active += 1;
       this.#inFlight.add(res);
       res.once('close', () => {
-        this.#active -= 1;
         this.#inFlight.delete(res);
         if (this.#draining) this.#onIdleConnection?.();
-        if (this.#active === 0) for (const wake of this.#waiters) wake();
+        if (this.#inFlight.size === 0) for (const wake of this.#waiters) wake();
       });
       next();
     };
@@ -92,7 +89,7 @@ export class InFlightTracker {
 
   /** Resolves true when no request is in flight, or false when `timeoutMs` passes first. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#active === 0) return Promise.resolve(true);
+    if (this.#inFlight.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { launchBrowser } from '../support/browser-login.js';
-import { adminRest, ensure, ensureNamespace, nodeNames, podManifest, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
+import { adminRest, ensure, ensureNamespace, nodeNames, podManifest, startStackWorker, type WorkerProcess } from '../worker/helpers.js';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { callText, dressings } from './dressings.js';
 import { startSecurityGateway, type SecurityGateway } from './harness.js';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   await ensureNamespace(admin, NS);
   node = (await nodeNames(admin))[0]!;
   // A worker of this checkout's build (the stack's may run an older main).
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   gw = await startSecurityGateway(env, { workers: [worker.url] });
   browser = await launchBrowser();
   const alice = { username: 'alice', password: env.ALICE_PASSWORD };

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { userToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensure, ensureNamespace, nodeNames, startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
+import { adminRest, ensure, ensureNamespace, nodeNames, startStackWorker, type WorkerProcess } from '../worker/helpers.js';
 import { startSecurityGateway, type SecurityGateway } from './harness.js';
 import { LeakWatch } from './leaks.js';
 import { rawRequest, rpcMessages } from './send.js';
@@ -65,7 +65,7 @@ beforeAll(async () => {
   // ~250 KiB that inflates to 256 MiB of digits: far past any sane release size, hurts a worker without a cap.
   const bomb = gzipSync(Buffer.alloc(256 * 1024 * 1024, 0x30), { level: 9 });
   await ensure(admin, `/api/v1/namespaces/${NS}/secrets`, helmSecret('bomb', bomb));
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   gw = await startSecurityGateway(env, { workers: [worker.url] });
   token = (await userToken(env, 'alice')).access_token;
   watch = new LeakWatch(gw.logs, () => secrets, () => [token]);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken, userToken } from '../support/keycloak-tokens.js';
-import { startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
+import { startStackWorker, type WorkerProcess } from '../worker/helpers.js';
 import { tapWorker, type Tap } from '../gateway-mcp/harness.js';
 import { startSecurityGateway, type SecurityGateway } from './harness.js';
 import { LeakWatch } from './leaks.js';
@@ -35,7 +35,7 @@ const call = (name: string, args: Record<string, unknown> = {}) => JSON.stringif
 
 beforeAll(async () => {
   env = loadStackEnv();
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   twoClusters = await twoClusterWorker(env);
   tap = await tapWorker(worker.url);
   poolTap = await tapWorker(twoClusters.url);

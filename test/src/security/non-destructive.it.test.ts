@@ -7,7 +7,7 @@ import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensureNamespace, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from '../worker/helpers.js';
+import { adminRest, ensureNamespace, mcpClient, startStackWorker, textOf, type WorkerProcess } from '../worker/helpers.js';
 
 const NS = 'kmg-security-nd';
 const DEP = `/apis/apps/v1/namespaces/${NS}/deployments/guarded`;
@@ -39,7 +39,7 @@ beforeAll(async () => {
   // Another team's pipeline owns the label and the container: alice has never applied this object.
   const created = await admin.raw('PATCH', DEP, { body: deployment({ tier: 'front' }), contentType: 'application/apply-patch+yaml', query: { fieldManager: 'team-ci', force: true } });
   expect(created.status).toBe(201);
-  nd = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack', WORKER_NON_DESTRUCTIVE: 'true' });
+  nd = await startStackWorker(env, { WORKER_NON_DESTRUCTIVE: 'true' });
   alice = await mcpClient(nd.url, await kubeToken(env, 'alice'));
 }, 120_000);
 

@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
-import { startWorkerProcess, type WorkerProcess } from '../worker/helpers.js';
+import { startStackWorker, type WorkerProcess } from '../worker/helpers.js';
 import { launchBrowser } from '../support/browser-login.js';
 import { userToken } from '../support/keycloak-tokens.js';
 import { newPkce, refreshTokens, registerPublicClient, tokenRequest, type TokenSet } from '../support/oauth-flow.js';
@@ -29,7 +29,7 @@ const user = () => ({ username: 'alice', password: env.ALICE_PASSWORD });
 
 beforeAll(async () => {
   env = loadStackEnv();
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   gw = await startSecurityGateway(env, { workers: [worker.url] });
   browser = await launchBrowser();
   alice = await signIn(browser, issuer(), user());

@@ -7,7 +7,7 @@ import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensureNamespace, mcpClient, nodeNames, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, ensureNamespace, mcpClient, nodeNames, startStackWorker, textOf, type WorkerProcess } from './helpers.js';
 
 const NS = 'kmg-apply-it';
 const CM = `/api/v1/namespaces/${NS}/configmaps`;
@@ -49,8 +49,8 @@ beforeAll(async () => {
   await ensureNamespace(admin, NS);
   // Each run starts from nothing (objects go at once: no finalizers, and pods of kwok nodes with grace 0).
   for (const p of OBJECTS) await admin.raw('DELETE', p, { query: { gracePeriodSeconds: 0 } });
-  rw = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
-  nd = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack', WORKER_NON_DESTRUCTIVE: 'true' });
+  rw = await startStackWorker(env);
+  nd = await startStackWorker(env, { WORKER_NON_DESTRUCTIVE: 'true' });
   const token = await kubeToken(env, 'alice');
   alice = await mcpClient(rw.url, token);
   aliceNd = await mcpClient(nd.url, token);

@@ -11,7 +11,7 @@ import { ensureHelm } from '../deploy/helm-binary.js';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
 import { b64 } from './fixtures.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, podManifest, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, podManifest, startStackWorker, textOf, type WorkerProcess } from './helpers.js';
 
 const run = promisify(execFile);
 const NS = 'kmg-tools-helm-debug';
@@ -92,7 +92,7 @@ beforeAll(async () => {
   if (label.status !== 200) throw new Error(`label: ${label.status} ${label.text.slice(0, 200)}`);
   await ensure(admin, `/api/v1/namespaces/${NS}/pods`, podManifest('debug-me', NS, (await nodeNames(admin))[0]!));
 
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
 }, 300_000);
 

@@ -134,6 +134,11 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** A worker for the stack's cluster that runs each call with the caller's own bearer token, as the suites' users. */
+export function startStackWorker(env: StackEnv, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+  return startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack', ...extraEnv });
+}
+
 /** Starts one more worker from the built worker/dist/main.js with extra env (for modes the stack's replicas don't run). */
 export async function startWorkerProcess(env: StackEnv, extraEnv: Record<string, string>): Promise<WorkerProcess> {
   const { spawn } = await import('node:child_process');

@@ -6,7 +6,7 @@ import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, startWorkerProcess, textOf, waitFor, type WorkerProcess } from './helpers.js';
+import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, startStackWorker, textOf, waitFor, type WorkerProcess } from './helpers.js';
 import { shapes, SHAPES_NS, type Shape } from './shapes.js';
 
 let env: StackEnv;
@@ -28,7 +28,7 @@ beforeAll(async () => {
     await waitFor(`pod ${s.name} Running`, async () => (await admin.get<{ status?: { phase?: string } }>(`${s.path}/${s.name}`)).status?.phase === 'Running');
   }
   // This suite's own worker, built from this checkout, so it tests this code whatever the stack's replicas run.
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
   for (const s of all) {
     const get = async (format: string) => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_LOG_LINES } from '../stack/components/kwok.js';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, startWorkerProcess, textOf, waitFor, type WorkerProcess } from './helpers.js';
+import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, startStackWorker, textOf, waitFor, type WorkerProcess } from './helpers.js';
 
 const NS = 'kmg-tools-reads';
 const UNMANAGED_NODE = 'kmg-no-kubelet-reads';
@@ -79,7 +79,7 @@ beforeAll(async () => {
     containerStatuses: [{ name: 'app', image: 'registry.invalid/app:1', imageID: '', ready: false, restartCount: 0, started: true, state: { running: { startedAt: now } } }],
   });
 
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
 }, 300_000);
 

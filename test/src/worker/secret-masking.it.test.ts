@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
 import { b64, NS, setUpFixtures } from './fixtures.js';
-import { adminRest, ensure, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, ensure, mcpClient, startStackWorker, textOf, type WorkerProcess } from './helpers.js';
 
 let env: StackEnv;
 let worker: WorkerProcess;
@@ -60,7 +60,7 @@ beforeAll(async () => {
     ...body,
     metadata: { ...body.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(body) } },
   });
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
 });
 afterAll(async () => {

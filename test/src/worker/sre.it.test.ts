@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
 import { b64 } from './fixtures.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, startWorkerProcess, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, ensure, ensureNamespace, mcpClient, startStackWorker, textOf, type WorkerProcess } from './helpers.js';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { gzipSync } from 'node:zlib';
 
@@ -126,7 +126,7 @@ beforeAll(async () => {
     });
   }
 
-  worker = await startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack' });
+  worker = await startStackWorker(env);
   alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
 }, 300_000);
 

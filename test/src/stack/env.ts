@@ -43,6 +43,8 @@ export const stackEnvSchema = z.object({
   /** Log lines every kwok container prints come from this file. */
   KWOK_LOG_FILE: z.string().min(1),
   KWOK_NODES: z.string().min(1),
+  /** metrics-server, serving metrics.k8s.io through the apiserver's aggregation layer. */
+  METRICS_SERVER_URL: url,
   /** The value of secret team-a/web-credentials key `password` (masking tests). */
   SEED_SECRET_VALUE: z.string().min(1),
   // Added by later components (workers, gateways); absent until those exist.

@@ -197,3 +197,33 @@ describe('kwok pods through the apiserver', () => {
     }
   });
 });
+
+describe('metrics.k8s.io through the aggregation layer (metrics-server scraping kwok)', () => {
+  const asAdmin = async (path: string) => request(`${env.KUBE_APISERVER_URL}${path}`, {
+    caFile: env.KUBE_CA_FILE, headers: { authorization: `Bearer ${await clusterToken('alice')}` },
+  });
+
+  it('has APIService v1beta1.metrics.k8s.io Available, serving pods and nodes', async () => {
+    const res = await asAdmin('/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io');
+    expect(res.status).toBe(200);
+    const conditions = (JSON.parse(res.text) as { status: { conditions: Array<{ type: string; status: string }> } }).status.conditions;
+    expect(conditions).toContainEqual(expect.objectContaining({ type: 'Available', status: 'True' }));
+    const discovery = await asAdmin('/apis/metrics.k8s.io/v1beta1');
+    expect(discovery.status).toBe(200);
+    const names = (JSON.parse(discovery.text) as { resources: Array<{ name: string }> }).resources.map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(['pods', 'nodes']));
+  });
+
+  it('passes the caller\'s identity to metrics-server, whose authorization is the cluster\'s RBAC', async () => {
+    const get = async (user: 'bob' | 'carol') => request(`${env.KUBE_APISERVER_URL}/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods`, {
+      caFile: env.KUBE_CA_FILE, headers: { authorization: `Bearer ${await clusterToken(user)}` },
+    });
+    const bob = await get('bob');
+    expect(bob.status).toBe(200);
+    expect(JSON.parse(bob.text)).toMatchObject({ kind: 'PodMetricsList' });
+    const carol = await get('carol');
+    expect(carol.status).toBe(403);
+    expect(carol.text).toContain('User \\"oidc:carol\\" cannot list resource \\"pods\\" in API group \\"metrics.k8s.io\\"');
+    expect(carol.text).not.toContain('usage');
+  });
+});

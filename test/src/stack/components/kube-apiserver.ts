@@ -1,12 +1,14 @@
 // kube-apiserver built from k8s.io/kubernetes (test/scripts/build-kube-apiserver.sh), trusting Keycloak
 // through a structured AuthenticationConfiguration, RBAC only, an admin client certificate, and no
-// scheduler or controller-manager (pods carry nodeName; kwok plays the kubelets).
-import { readFileSync, writeFileSync } from 'node:fs';
+// scheduler or controller-manager (pods carry nodeName; kwok plays the kubelets). The API aggregation layer is
+// on (front-proxy certificates of its own) so that metrics-server can serve metrics.k8s.io.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Component } from '../component.js';
 import { request } from '../http.js';
 import { ensureGoBinary, script } from './go-build.js';
+import { FRONT_PROXY_CLIENT_CN, frontProxyCerts } from './pki.js';
 
 export const KUBE_VERSION = process.env.KMG_KUBE_VERSION ?? 'v1.34.4';
 
@@ -57,6 +59,7 @@ export const kubeApiserver: Component = {
     const server = `https://127.0.0.1:${port}`;
     const kubeconfig = path.join(dir, 'admin.kubeconfig');
     writeFileSync(kubeconfig, adminKubeconfig(server, env));
+    const frontProxy = await frontProxyCerts(ctx, dir);
 
     const proc = ctx.spawn(bin, [
       `--etcd-servers=${env.ETCD_URL}`,
@@ -76,10 +79,20 @@ export const kubeApiserver: Component = {
       `--kubelet-certificate-authority=${env.STACK_CA_FILE}`,
       `--kubelet-client-certificate=${env.STACK_ADMIN_CERT_FILE}`,
       `--kubelet-client-key=${env.STACK_ADMIN_KEY_FILE}`,
+      // The aggregation layer: the apiserver proxies metrics.k8s.io to metrics-server as front-proxy-client,
+      // naming the user in these headers; it publishes the CA and names in kube-system's
+      // extension-apiserver-authentication ConfigMap, where extension apiservers read them.
+      `--requestheader-client-ca-file=${frontProxy.caFile}`,
+      `--requestheader-allowed-names=${FRONT_PROXY_CLIENT_CN}`,
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${frontProxy.certFile}`,
+      `--proxy-client-key-file=${frontProxy.keyFile}`,
       '--profiling=false',
       '--v=1',
     ], { cwd: dir });
-    const out = { KUBE_APISERVER_URL: server, KUBE_CA_FILE: env.STACK_CA_FILE!, KUBECONFIG_ADMIN: kubeconfig };
+    const out = { KUBE_APISERVER_URL: server, KUBE_CA_FILE: env.STACK_CA_FILE!, KUBECONFIG_ADMIN: kubeconfig, KUBE_FRONT_PROXY_CA_FILE: frontProxy.caFile };
     ctx.progress(`waiting for ${server}/readyz`);
     await ctx.waitFor('/readyz', async () => (await readyz({ ...env, ...out })) === undefined, {
       process: proc, timeoutMs: 180_000, intervalMs: 500,
@@ -87,6 +100,8 @@ export const kubeApiserver: Component = {
     return out;
   },
   async check(env) {
+    // An apiserver started before the aggregation layer was configured is restarted once.
+    if (!env.KUBE_FRONT_PROXY_CA_FILE || !existsSync(env.KUBE_FRONT_PROXY_CA_FILE)) throw new Error('started without the API aggregation layer');
     const problem = await readyz(env);
     if (problem) throw new Error(problem);
   },

@@ -1,12 +1,14 @@
 // kwok plays the kubelets: it manages fake nodes (annotation kwok.x-k8s.io/node=fake), moves their pods
 // through the default "fast" stages to Running, and serves the kubelet API on 127.0.0.1 so that
 // `kubectl logs` (ClusterLogs: a log file), `exec` (ClusterExec: a local command in a scratch dir) and
-// `port-forward` (ClusterPortForward: `cat`, i.e. an echo) return real data through the apiserver.
+// `port-forward` (ClusterPortForward: `cat`, i.e. an echo) return real data through the apiserver. It also
+// plays the kubelets' resource metrics (`/metrics/resource`, what metrics-server scrapes) with the usage the
+// annotations below set, so pods_top and nodes_top have numbers a test can predict.
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { Component, StackContext } from '../component.js';
 import { request } from '../http.js';
 import { ensureGoBinary } from './go-build.js';
@@ -20,7 +22,46 @@ const STAGE_FILES = [
   'kustomize/stage/pod/fast/pod-complete.yaml',
   'kustomize/stage/pod/fast/pod-delete.yaml',
 ];
+/** kwok's kubelet resource-metrics emulation (what kwokctl --enable-metrics-server loads), per node at its path. */
+const METRIC_FILE = 'kustomize/metrics/resource/metrics-resource.yaml';
 export const FAKE_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+/** Where metrics-server scrapes a node's resource metrics (it honours this node annotation). */
+export const RESOURCE_METRICS_PATH_ANNOTATION = 'metrics.k8s.io/resource-metrics-path';
+export const resourceMetricsPath = (node: string) => `/metrics/nodes/${node}/metrics/resource`;
+
+/**
+ * Emulated usage as quantities ("250m", "300Mi"). On a pod: kwok's own convention, the usage of each of its
+ * containers (default 1m and 1Mi); `<key>.<container>` sets one container. On a node: the node's usage
+ * (otherwise the sum of its pods), so node numbers stay fixed while tests come and go.
+ */
+export const USAGE_CPU_ANNOTATION = 'kwok.x-k8s.io/usage-cpu';
+export const USAGE_MEMORY_ANNOTATION = 'kwok.x-k8s.io/usage-memory';
+
+/** CEL: a pod container's usage of `resource` from the annotations above. */
+function containerUsage(key: string, fallback: string): string {
+  const own = `"${key}." + container.name`;
+  return `${own} in pod.metadata.annotations ? Quantity(pod.metadata.annotations[${own}])`
+    + ` : "${key}" in pod.metadata.annotations ? Quantity(pod.metadata.annotations["${key}"]) : Quantity("${fallback}")`;
+}
+
+/** kwok's Metric with the node series taken from the node's usage annotations when it has them. */
+function resourceMetric(file: string): unknown {
+  const metric = parse(readFileSync(file, 'utf8')) as { spec: { metrics: Array<{ name: string; value: string }> } };
+  // CEL wants one type from both branches: `Quantity("1") * <double>` turns kwok's own (pod sum) value into a
+  // Quantity (milli precision, 0.1m over a 10 s window for the counter).
+  const nodeValue: Record<string, string> = {
+    // A counter: usage × seconds since the node was created, so its rate is the annotated usage.
+    node_cpu_usage_seconds_total: `"${USAGE_CPU_ANNOTATION}" in node.metadata.annotations`
+      + ` ? Quantity(node.metadata.annotations["${USAGE_CPU_ANNOTATION}"]) * node.SinceSecond() : Quantity("1") * node.CumulativeUsage("cpu")`,
+    node_memory_working_set_bytes: `"${USAGE_MEMORY_ANNOTATION}" in node.metadata.annotations`
+      + ` ? Quantity(node.metadata.annotations["${USAGE_MEMORY_ANNOTATION}"]) : Quantity("1") * node.Usage("memory")`,
+  };
+  for (const m of metric.spec.metrics) {
+    if (nodeValue[m.name]) m.value = nodeValue[m.name]!;
+  }
+  if (Object.keys(nodeValue).some((n) => !metric.spec.metrics.some((m) => m.name === n))) throw new Error(`${METRIC_FILE} lacks a node series`);
+  return metric;
+}
 
 /** Lines every fake container prints as its log (tests grep for them). */
 export const FAKE_LOG_LINES = [
@@ -31,18 +72,19 @@ export const FAKE_LOG_LINES = [
   '2026-01-01T00:00:04Z INFO health check ok',
 ];
 
-async function ensureStages(ctx: StackContext, cacheDir: string): Promise<string[]> {
-  const dir = path.join(cacheDir, 'stages');
-  if (!existsSync(dir) || readdirSync(dir).length < STAGE_FILES.length) {
+/** Copies `files` of kwok's module into `<cacheDir>/<sub>` once; returns their paths there. */
+async function ensureModuleFiles(ctx: StackContext, cacheDir: string, sub: string, files: string[]): Promise<string[]> {
+  const dir = path.join(cacheDir, sub);
+  if (!existsSync(dir) || readdirSync(dir).length < files.length) {
     const { stdout } = await promisify(execFile)('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@${KWOK_VERSION}`], {
       cwd: ctx.paths.cacheDir, env: { ...process.env, GOFLAGS: '-mod=mod' },
     });
     const moduleDir = (JSON.parse(stdout) as { Dir?: string }).Dir;
     if (!moduleDir) ctx.fail(`go mod download gave no directory for sigs.k8s.io/kwok@${KWOK_VERSION}`);
     mkdirSync(dir, { recursive: true });
-    for (const f of STAGE_FILES) copyFileSync(path.join(moduleDir, f), path.join(dir, path.basename(f)));
+    for (const f of files) copyFileSync(path.join(moduleDir, f), path.join(dir, path.basename(f)));
   }
-  return STAGE_FILES.map((f) => path.join(dir, path.basename(f)));
+  return files.map((f) => path.join(dir, path.basename(f)));
 }
 
 export const kwok: Component = {
@@ -55,7 +97,9 @@ export const kwok: Component = {
         env: { GOBIN: path.join(out, 'bin'), CGO_ENABLED: '0' }, cwd: c.paths.cacheDir,
       }),
     });
-    const stageFiles = await ensureStages(ctx, path.join(ctx.paths.cacheDir, 'kwok', KWOK_VERSION));
+    const moduleCache = path.join(ctx.paths.cacheDir, 'kwok', KWOK_VERSION);
+    const stageFiles = await ensureModuleFiles(ctx, moduleCache, 'stages', STAGE_FILES);
+    const [metricFile] = await ensureModuleFiles(ctx, moduleCache, 'metrics', [METRIC_FILE]);
     const dir = ctx.dataDir();
     const logsFile = path.join(dir, 'container.log');
     // kwok replays the file in the CRI log format the kubelet reads: `<time> <stream> F <line>`.
@@ -95,6 +139,12 @@ export const kwok: Component = {
         spec: { execs: [{ local: { workDir: execDir, envs: [{ name: 'KWOK_STACK', value: 'true' }] } }] } },
       { apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterPortForward', metadata: { name: 'stack-port-forward' },
         spec: { forwards: [{ command: ['cat'] }] } },
+      resourceMetric(metricFile!),
+      { apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterResourceUsage', metadata: { name: 'stack-usage' },
+        spec: { usages: [{ usage: {
+          cpu: { expression: containerUsage(USAGE_CPU_ANNOTATION, '1m') },
+          memory: { expression: containerUsage(USAGE_MEMORY_ANNOTATION, '1Mi') },
+        } }] } },
     ];
     const configFile = path.join(dir, 'kwok.yaml');
     writeFileSync(configFile, [...docs.map((d) => stringify(d)), ...stageFiles.map((f) => readFileSync(f, 'utf8'))].join('\n---\n'));

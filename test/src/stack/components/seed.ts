@@ -1,20 +1,29 @@
 // Cluster seed: RBAC for the Keycloak groups, two fake nodes, namespaces team-a/team-b with Deployments
 // and their pods (created directly with nodeName: there is no controller-manager), Services, ConfigMaps,
-// a Secret for masking tests and some Events. Finishes by proving the OIDC path end to end (alice's
+// a Secret for masking tests and some Events, and read access to metrics.k8s.io for view/edit/admin (the role
+// metrics-server ships). The nodes get a realistic CPU/memory allocatable and a fixed emulated usage. Finishes by proving the OIDC path end to end (alice's
 // exchanged token passes SelfSubjectReview), so a stack that reports "up" accepts Keycloak tokens.
 import type { Component, StackContext } from '../component.js';
 import { request, type HttpResult } from '../http.js';
-import { FAKE_NODE_ANNOTATION } from './kwok.js';
+import { FAKE_NODE_ANNOTATION, RESOURCE_METRICS_PATH_ANNOTATION, resourceMetricsPath, USAGE_CPU_ANNOTATION, USAGE_MEMORY_ANNOTATION } from './kwok.js';
 import { exchangeForCluster, passwordGrant } from '../tokens.js';
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
 export const SEED_SECRET_VALUE = 's3cr3t-value';
 export const NODES = ['kwok-node-0', 'kwok-node-1'];
+/** CPU and memory allocatable of each node (kwok's default, 1k cores and 1Ti, would make every % round to 0). */
+export const NODE_ALLOCATABLE = { cpu: '8', memory: '32Gi' };
+/** The usage kwok reports for each node (the nodes' usage annotations). */
+export const NODE_USAGE: Record<string, { cpu: string; memory: string }> = {
+  'kwok-node-0': { cpu: '2', memory: '8Gi' },
+  'kwok-node-1': { cpu: '4', memory: '24Gi' },
+};
 
 const plural: Record<string, string> = {
   Namespace: 'namespaces', Node: 'nodes', Pod: 'pods', Service: 'services', ConfigMap: 'configmaps', Secret: 'secrets',
   Event: 'events', Deployment: 'deployments', ClusterRoleBinding: 'clusterrolebindings', ServiceAccount: 'serviceaccounts',
+  ClusterRole: 'clusterroles',
 };
 
 export function collectionPath(o: Obj): string {
@@ -39,10 +48,26 @@ const OIDC_BINDINGS: Obj[] = [
   clusterRoleBinding('oidc-k8s-viewers', { kind: 'Group', name: 'oidc:k8s-viewers' }, 'view'),
 ];
 
+/** metrics-server's own reader role: who may view, edit or admin may read metrics.k8s.io. */
+const METRICS_READER: Obj = {
+  apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
+  metadata: { name: 'system:aggregated-metrics-reader', labels: Object.fromEntries(['view', 'edit', 'admin'].map((r) => [`rbac.authorization.k8s.io/aggregate-to-${r}`, 'true'])) },
+  rules: [{ apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }],
+};
+
+/** What makes a node report metrics: where metrics-server scrapes it, and the usage kwok reports. */
+function nodeAnnotations(name: string): Record<string, string> {
+  const usage = NODE_USAGE[name];
+  return {
+    [RESOURCE_METRICS_PATH_ANNOTATION]: resourceMetricsPath(name),
+    ...(usage ? { [USAGE_CPU_ANNOTATION]: usage.cpu, [USAGE_MEMORY_ANNOTATION]: usage.memory } : {}),
+  };
+}
+
 function node(name: string): Obj {
   return {
     apiVersion: 'v1', kind: 'Node',
-    metadata: { name, annotations: { [FAKE_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+    metadata: { name, annotations: { [FAKE_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0', ...nodeAnnotations(name) },
       labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' } },
     spec: {},
   };
@@ -96,6 +121,7 @@ export function seedObjects(rbac: Obj[] = OIDC_BINDINGS): Obj[] {
   ];
   const objs: Obj[] = [
     ...rbac,
+    METRICS_READER,
     ...NODES.map(node),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { team: 'a' } } },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b', labels: { team: 'b' } } },
@@ -140,16 +166,20 @@ async function aggregateClusterRoles(call: ReturnType<typeof admin>): Promise<vo
 export async function seedCluster(ctx: StackContext, rbac?: Obj[]): Promise<void> {
   const env = ctx.env;
   const call = admin(env);
-  await aggregateClusterRoles(call);
   for (const o of seedObjects(rbac)) {
     const res = await call('POST', collectionPath(o), o);
     if (res.status !== 201 && res.status !== 409) ctx.fail(`creating ${o.kind} ${o.metadata.name}: ${res.status} ${res.text.slice(0, 300)}`);
   }
-  // A restarted kwok listens on a new port, but nodes it initialised earlier keep the old one.
+  // After the roles exist: the metrics reader role aggregates into view, edit and admin.
+  await aggregateClusterRoles(call);
+  // A restarted kwok listens on a new port, but nodes it initialised earlier keep the old one; nodes seeded
+  // by an earlier version of this file get today's annotations and allocatable.
   const kwokPort = Number(new URL(env.KWOK_URL!).port);
   for (const name of NODES) {
+    const meta = await call('PATCH', `/api/v1/nodes/${name}`, { metadata: { annotations: nodeAnnotations(name) } });
+    if (meta.status !== 200) ctx.fail(`annotating node ${name}: ${meta.status} ${meta.text.slice(0, 200)}`);
     const res = await call('PATCH', `/api/v1/nodes/${name}/status`, {
-      status: { daemonEndpoints: { kubeletEndpoint: { Port: kwokPort } } },
+      status: { daemonEndpoints: { kubeletEndpoint: { Port: kwokPort } }, capacity: NODE_ALLOCATABLE, allocatable: NODE_ALLOCATABLE },
     });
     if (res.status !== 200) ctx.fail(`pointing node ${name} at kwok: ${res.status} ${res.text.slice(0, 200)}`);
   }

@@ -9,8 +9,12 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
+import { bytes } from '@kmg/worker/output/quantity';
 import { repoRoot } from '../../stack/env.js';
-import { adminRest, ensure, ensureNamespace } from '../../worker/helpers.js';
+import { adminRest, ensure, ensureNamespace, waitFor } from '../../worker/helpers.js';
+import { USAGE_CPU_ANNOTATION, USAGE_MEMORY_ANNOTATION } from '../../stack/components/kwok.js';
+import { METRIC_RESOLUTION_SECONDS } from '../../stack/components/metrics-server.js';
+import { NODES } from '../../stack/components/seed.js';
 import { installKms, KMS_VERSION } from '../kubernetes-mcp-server.js';
 import type { BenchResult, BenchRow, BenchSection } from '../section.js';
 
@@ -20,6 +24,12 @@ const NS_Z = 'kmg-bench-agent-z';
 /** No kubelet (kwok) manages this node, so pod statuses written here stay as written. */
 const UNMANAGED_NODE = 'kmg-no-kubelet';
 const REASON = 'KmgBenchAgent';
+/** Pods on kwok's nodes whose emulated memory use tops the cluster (metrics-server reports it as Mi). */
+const MEMORY_HOGS = [
+  { pod: 'search-indexer-0', memory: '2048Mi', cpu: '900m' },
+  { pod: 'report-worker-0', memory: '1536Mi', cpu: '300m' },
+  { pod: 'session-cache-0', memory: '1024Mi', cpu: '150m' },
+];
 
 interface Call {
   tool: string;
@@ -64,7 +74,8 @@ const QUESTIONS: Question[] = [
     name: 'top memory pods',
     ours: [{ tool: 'pods_top', args: { sortBy: 'memory', limit: 10 } }],
     theirs: [{ tool: 'pods_top', args: { all_namespaces: true } }],
-    evidence: [/Mi\b/],
+    // Each of the three biggest pods with its memory figure on its line.
+    evidence: MEMORY_HOGS.map((h) => new RegExp(`${h.pod}\\b.*\\b${h.memory}\\b`)),
   },
   {
     name: 'which Secrets Deployment api-gw mounts',
@@ -191,6 +202,21 @@ async function setUp(admin: KubeRest): Promise<void> {
   const uid = async (pod: string) => (await admin.get<{ metadata: { uid: string } }>(`/api/v1/namespaces/${NS}/pods/${pod}`)).metadata.uid;
   await ensure(admin, `/api/v1/namespaces/${NS}/events`, warning(NS, `c.${stamp}`, 'checkout-5d8f7c9b4-x2x7q', 3, 'BackOff', 'Back-off restarting failed container app in pod checkout-5d8f7c9b4-x2x7q_kmg-bench-agent', 40, await uid('checkout-5d8f7c9b4-x2x7q')));
   await ensure(admin, `/api/v1/namespaces/${NS}/events`, warning(NS, `p.${stamp}`, 'payments-7c8d9f1a2-d3e4f', 5, 'Failed', 'Failed to pull image "registry.invalid/payments:2": not found', 12, await uid('payments-7c8d9f1a2-d3e4f')));
+
+  // Top memory pods: kwok reports the usage their annotations set; kept across runs (a pod recreated under the
+  // same name is reported stale, then empty, for a scrape or two).
+  for (const [i, h] of MEMORY_HOGS.entries()) {
+    await ensure(admin, `/api/v1/namespaces/${NS}/pods`, {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: h.pod, namespace: NS, labels: { app: h.pod.replace(/-0$/, '') }, annotations: { [USAGE_MEMORY_ANNOTATION]: h.memory, [USAGE_CPU_ANNOTATION]: h.cpu } },
+      spec: { nodeName: NODES[i % NODES.length], containers: [container('app', `registry.invalid/${h.pod.replace(/-0$/, '')}:1`, { resources: { requests: { memory: '1Gi', cpu: '250m' }, limits: { memory: '3Gi' } } })] },
+    });
+  }
+  // metrics-server reports a new pod after its second scrape: a bounded poll until all three are there.
+  await waitFor('metrics of the memory-heavy pods', async () => {
+    const list = await admin.get<{ items: Array<{ metadata: { name: string }; containers: Array<{ usage: { memory: string } }> }> }>(`/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods`);
+    return MEMORY_HOGS.every((h) => bytes(list.items.find((m) => m.metadata.name === h.pod)?.containers[0]?.usage.memory) === bytes(h.memory));
+  }, 12 * METRIC_RESOLUTION_SECONDS * 1000);
 }
 
 interface Tally {
@@ -274,7 +300,7 @@ const section: BenchSection = {
     );
     notes.unshift(
       'Both servers over stdio with the stack admin kubeconfig, one @modelcontextprotocol/sdk client each; theirs with --read-only --toolsets core --disable-multi-cluster (table list output, its default); ours with its defaults (64 KiB byte budget). Bytes are the text content of each result; "answer in the output" checks the evidence the question needs (exit reason and code, rollout condition and pull error, both bench warnings, memory figures, the three Secret names).',
-      'top memory pods: the stack has no metrics-server (no metrics.k8s.io API), so both servers answer with a tool error; the row counts those calls and error bytes and neither side answers.',
+      `top memory pods: metrics-server scrapes kwok, which reports the usage set on the section's three pods (${MEMORY_HOGS.map((h) => `${h.pod} ${h.memory}`).join(', ')}, the cluster's biggest); theirs lists every pod in the cluster, so its bytes grow with what other suites left running.`,
     );
     return { rows, versions: { 'kubernetes-mcp-server': KMS_VERSION, 'kube-mcp-worker': '0.1.0 (worker/dist, stdio)' }, notes };
   },

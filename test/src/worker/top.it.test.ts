@@ -187,6 +187,8 @@ describe('metrics RBAC is the cluster\'s', () => {
       expect(nodes.text).not.toMatch(/8192Mi|24576Mi/);
     } finally {
       await carol.close();
+      // Other suites rely on carol having no rights at all.
+      await admin.raw('DELETE', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings/carol-pod-reader`);
     }
   });
 });

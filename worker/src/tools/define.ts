@@ -85,7 +85,8 @@ export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): ToolDef<S> {
         const { value, warnings } = await collectWarnings(() => run(args, ctx));
         return withWarnings(value, warnings);
       } catch (err) {
-        throw await withNextStep(err, ctx, args as { namespace?: unknown });
+        // Only a tool that takes a namespace can be told to pass one (nodes_top's 403 is the user's answer).
+        throw await withNextStep(err, ctx, args as { namespace?: unknown }, 'namespace' in def.input.shape);
       }
     },
   };

@@ -10,6 +10,7 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/api/v1/namespaces/team-a/pods/nope') return { status: 404, body: { kind: 'Status', reason: 'NotFound', code: 404, message: 'pods "nope" not found' } };
     if (url.pathname === '/api/v1/pods') return { status: 403, body: { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods is forbidden: User "oidc:bob" cannot list resource "pods" in API group "" at the cluster scope' } };
+    if (url.pathname === '/apis/metrics.k8s.io/v1beta1/nodes') return { status: 403, body: { kind: 'Status', reason: 'Forbidden', code: 403, message: 'nodes.metrics.k8s.io is forbidden: User "oidc:carol" cannot list resource "nodes" in API group "metrics.k8s.io" at the cluster scope' } };
     if (url.pathname === '/api/v1/namespaces') return { status: 200, body: { items: ['team-a', 'team-b', 'team-c'].map((name) => ({ metadata: { name } })) } };
     if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
       const ns = (JSON.parse(body) as { spec: { resourceAttributes: { namespace: string } } }).spec.resourceAttributes.namespace;
@@ -37,6 +38,16 @@ describe('errors that say what to do next', () => {
     const res = await client.callTool({ name: 'pods_list', arguments: {} });
     expect(res.isError).toBe(true);
     expect((res.content as Array<{ text: string }>)[0]!.text).toMatch(/^Forbidden: pods is forbidden: .* at the cluster scope\. You may list pods in: team-b, team-c\. Pass one as namespace=<name>\.$/);
+    await close();
+  });
+
+  it('a cluster-scope 403 from a tool without a namespace argument is not told to pass one', async () => {
+    const { client, close } = await connectInMemory(testDeps(testConfig(api.url)));
+    const res = await client.callTool({ name: 'nodes_top', arguments: {} });
+    expect(res.isError).toBe(true);
+    expect((res.content as Array<{ text: string }>)[0]!.text).toBe(
+      'Forbidden: nodes.metrics.k8s.io is forbidden: User "oidc:carol" cannot list resource "nodes" in API group "metrics.k8s.io" at the cluster scope',
+    );
     await close();
   });
 

@@ -40,8 +40,11 @@ async function readableNamespaces(ctx: ToolContext, verb: string, resource: stri
     : ` You may not ${verb} ${resource} in any namespace you can see${of}; ask for access (can_i checks one).`;
 }
 
-/** Adds what to do next to a 404 (where it looked, how to find it) or a cluster-scope 403 (where you may look). */
-export async function withNextStep(err: unknown, ctx: ToolContext, args: Args): Promise<unknown> {
+/**
+ * Adds what to do next to a 404 (where it looked, how to find it) or, for a tool that takes a namespace, a
+ * cluster-scope 403 (where you may look).
+ */
+export async function withNextStep(err: unknown, ctx: ToolContext, args: Args, takesNamespace = true): Promise<unknown> {
   if (!(err instanceof KubeApiError) || err.status === 401) return err;
   if (err.status === 404) {
     const m = NOT_FOUND.exec(err.message);
@@ -50,7 +53,7 @@ export async function withNextStep(err: unknown, ctx: ToolContext, args: Args): 
     const hint = ` (looked in ${searched(ctx, args)}). To find it: resources_list kind=${resource} without namespace searches all namespaces, and fieldSelector=metadata.name=${name} narrows to the name; api_resources_list shows the kinds this cluster serves.`;
     return new KubeApiError(err.cluster, err.status, err.reason, err.message + hint);
   }
-  if (err.status === 403) {
+  if (err.status === 403 && takesNamespace) {
     const m = CLUSTER_FORBIDDEN.exec(err.message);
     if (!m) return err;
     const [, verb, resource, group] = m;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { KubeRest } from '@kmg/worker/k8s/rest';
+import { bytes, millicores } from '@kmg/worker/output/quantity';
 import { createClusterTransport } from '@kmg/worker/k8s/transport';
 import type { StackEnv } from '../stack/env.js';
 
@@ -127,6 +128,31 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** The usage a pod's container should report, as quantities ("250m", "300Mi"). */
+export interface ContainerUsage {
+  cpu: string;
+  memory: string;
+}
+
+/**
+ * Polls metrics.k8s.io (bounded by `timeoutMs`) until each pod reports each container's expected usage: memory
+ * exactly, CPU within 1% (a rate between two samples). A new pod shows after metrics-server's first or second
+ * scrape, and a fresh container's first sample has no CPU yet.
+ */
+export async function waitForPodUsage(rest: KubeRest, namespace: string, pods: Record<string, Record<string, ContainerUsage>>, timeoutMs: number): Promise<void> {
+  type PodMetrics = { metadata: { name: string }; containers: Array<{ name: string; usage: { cpu?: string; memory?: string } }> };
+  await waitFor(`metrics.k8s.io usage of ${Object.keys(pods).join(', ')} in ${namespace}`, async () => {
+    const list = await rest.get<{ items: PodMetrics[] }>(`/apis/metrics.k8s.io/v1beta1/namespaces/${namespace}/pods`);
+    return Object.entries(pods).every(([pod, containers]) => {
+      const reported = list.items.find((i) => i.metadata.name === pod)?.containers ?? [];
+      return Object.entries(containers).every(([name, want]) => {
+        const got = reported.find((c) => c.name === name)?.usage;
+        return bytes(got?.memory) === bytes(want.memory) && Math.abs(millicores(got?.cpu) - millicores(want.cpu)) <= millicores(want.cpu) / 100;
+      });
+    });
+  }, timeoutMs);
 }
 
 export interface WorkerProcess {

@@ -10,7 +10,7 @@ import { USAGE_CPU_ANNOTATION, USAGE_MEMORY_ANNOTATION } from '../stack/componen
 import { METRIC_RESOLUTION_SECONDS } from '../stack/components/metrics-server.js';
 import { NODE_ALLOCATABLE, NODE_USAGE, NODES } from '../stack/components/seed.js';
 import { kubeToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, startStackWorker, textOf, waitFor, type WorkerProcess } from './helpers.js';
+import { adminRest, ensure, ensureNamespace, mcpClient, startStackWorker, textOf, waitFor, waitForPodUsage, type WorkerProcess } from './helpers.js';
 
 const NS = 'kmg-tools-top';
 const APP = 'kmg-top';
@@ -47,12 +47,13 @@ beforeAll(async () => {
   env = loadStackEnv();
   admin = adminRest(env);
   await ensureNamespace(admin, NS);
-  // Pods are kept across runs: one recreated under the same name is first reported with stale samples of the
-  // old one, then without containers. Only a pod whose annotations are not this file's is replaced.
+  // Pods are kept across runs (a new pod takes two scrapes to show); one whose annotations are not this file's
+  // is replaced.
   for (const p of PODS) {
     const podPath = `/api/v1/namespaces/${NS}/pods/${p.name}`;
     const existing = await admin.raw('GET', podPath);
-    if (existing.status === 200 && JSON.stringify((JSON.parse(existing.text) as { metadata: { annotations?: unknown } }).metadata.annotations) !== JSON.stringify(p.annotations)) {
+    const sorted = (o: Record<string, string> | undefined) => JSON.stringify(Object.entries(o ?? {}).sort());
+    if (existing.status === 200 && sorted((JSON.parse(existing.text) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations) !== sorted(p.annotations)) {
       await admin.raw('DELETE', podPath, { query: { gracePeriodSeconds: 0 } });
       await waitFor(`pod ${p.name} replaced`, async () => (await admin.raw('GET', podPath)).status === 404);
     }
@@ -61,18 +62,12 @@ beforeAll(async () => {
       spec: { nodeName: p.node, containers: p.containers.map((c) => ({ ...c, image: 'registry.invalid/app:1' })) },
     });
   }
-  // The metrics pipeline is eventually consistent: a pod's usage shows after metrics-server's second scrape
-  // of it (every METRIC_RESOLUTION_SECONDS). Bounded poll, as the admin, until every container reports the
-  // memory its annotations set.
-  const memoryOf = (p: PodSpec, container: string) => p.annotations[`${USAGE_MEMORY_ANNOTATION}.${container}`] ?? p.annotations[USAGE_MEMORY_ANNOTATION];
-  await waitFor('metrics for every container of the test pods', async () => {
-    type PodMetrics = { metadata: { name: string }; containers: Array<{ name: string; usage: { memory: string } }> };
-    const list = await admin.get<{ items: PodMetrics[] }>(`/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods`);
-    return PODS.every((p) => {
-      const reported = list.items.find((i) => i.metadata.name === p.name)?.containers ?? [];
-      return p.containers.every((c) => reported.find((r) => r.name === c.name)?.usage.memory === memoryOf(p, c.name));
-    });
-  }, 12 * METRIC_RESOLUTION_SECONDS * 1000);
+  // The metrics pipeline is eventually consistent: a bounded poll, as the admin, until every container reports
+  // the usage its annotations set (metrics-server scrapes every METRIC_RESOLUTION_SECONDS).
+  const usageOf = (p: PodSpec, container: string, key: string) => p.annotations[`${key}.${container}`] ?? p.annotations[key] ?? '';
+  await waitForPodUsage(admin, NS, Object.fromEntries(PODS.map((p) => [p.name, Object.fromEntries(p.containers.map((c) => [c.name, {
+    cpu: usageOf(p, c.name, USAGE_CPU_ANNOTATION), memory: usageOf(p, c.name, USAGE_MEMORY_ANNOTATION),
+  }]))])), 12 * METRIC_RESOLUTION_SECONDS * 1000);
   await waitFor('metrics for both nodes', async () =>
     (await admin.get<{ items: unknown[] }>('/apis/metrics.k8s.io/v1beta1/nodes')).items.length >= NODES.length, 12 * METRIC_RESOLUTION_SECONDS * 1000);
 

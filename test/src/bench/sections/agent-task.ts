@@ -9,9 +9,8 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
-import { bytes } from '@kmg/worker/output/quantity';
 import { repoRoot } from '../../stack/env.js';
-import { adminRest, ensure, ensureNamespace, waitFor } from '../../worker/helpers.js';
+import { adminRest, ensure, ensureNamespace, waitForPodUsage } from '../../worker/helpers.js';
 import { USAGE_CPU_ANNOTATION, USAGE_MEMORY_ANNOTATION } from '../../stack/components/kwok.js';
 import { METRIC_RESOLUTION_SECONDS } from '../../stack/components/metrics-server.js';
 import { NODES } from '../../stack/components/seed.js';
@@ -203,8 +202,8 @@ async function setUp(admin: KubeRest): Promise<void> {
   await ensure(admin, `/api/v1/namespaces/${NS}/events`, warning(NS, `c.${stamp}`, 'checkout-5d8f7c9b4-x2x7q', 3, 'BackOff', 'Back-off restarting failed container app in pod checkout-5d8f7c9b4-x2x7q_kmg-bench-agent', 40, await uid('checkout-5d8f7c9b4-x2x7q')));
   await ensure(admin, `/api/v1/namespaces/${NS}/events`, warning(NS, `p.${stamp}`, 'payments-7c8d9f1a2-d3e4f', 5, 'Failed', 'Failed to pull image "registry.invalid/payments:2": not found', 12, await uid('payments-7c8d9f1a2-d3e4f')));
 
-  // Top memory pods: kwok reports the usage their annotations set; kept across runs (a pod recreated under the
-  // same name is reported stale, then empty, for a scrape or two).
+  // Top memory pods: kwok reports the usage their annotations set; kept across runs (a new pod takes a scrape
+  // or two to show).
   for (const [i, h] of MEMORY_HOGS.entries()) {
     await ensure(admin, `/api/v1/namespaces/${NS}/pods`, {
       apiVersion: 'v1', kind: 'Pod',
@@ -212,11 +211,8 @@ async function setUp(admin: KubeRest): Promise<void> {
       spec: { nodeName: NODES[i % NODES.length], containers: [container('app', `registry.invalid/${h.pod.replace(/-0$/, '')}:1`, { resources: { requests: { memory: '1Gi', cpu: '250m' }, limits: { memory: '3Gi' } } })] },
     });
   }
-  // metrics-server reports a new pod after its second scrape: a bounded poll until all three are there.
-  await waitFor('metrics of the memory-heavy pods', async () => {
-    const list = await admin.get<{ items: Array<{ metadata: { name: string }; containers: Array<{ usage: { memory: string } }> }> }>(`/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods`);
-    return MEMORY_HOGS.every((h) => bytes(list.items.find((m) => m.metadata.name === h.pod)?.containers[0]?.usage.memory) === bytes(h.memory));
-  }, 12 * METRIC_RESOLUTION_SECONDS * 1000);
+  // metrics-server reports a new pod after a scrape or two: a bounded poll until all three show their usage.
+  await waitForPodUsage(admin, NS, Object.fromEntries(MEMORY_HOGS.map((h) => [h.pod, { app: { cpu: h.cpu, memory: h.memory } }])), 12 * METRIC_RESOLUTION_SECONDS * 1000);
 }
 
 interface Tally {

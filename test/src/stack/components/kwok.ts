@@ -56,8 +56,14 @@ function resourceMetric(file: string): unknown {
     node_memory_working_set_bytes: `"${USAGE_MEMORY_ANNOTATION}" in node.metadata.annotations`
       + ` ? Quantity(node.metadata.annotations["${USAGE_MEMORY_ANNOTATION}"]) : Quantity("1") * node.Usage("memory")`,
   };
+  // kwok's own start time is `pod.SinceSecond()` (seconds since creation, taken as an epoch time): it moves at
+  // every scrape and, read through kwok's result cache, sometimes backwards, which metrics-server answers by
+  // dropping the pod's containers ("unexpected decrease in startTime"). The kubelet reports the start as epoch
+  // seconds; the pod's creation is that here.
+  const startTime = 'UnixSecond(pod.metadata.creationTimestamp)';
   for (const m of metric.spec.metrics) {
     if (nodeValue[m.name]) m.value = nodeValue[m.name]!;
+    if (m.name === 'container_start_time_seconds') m.value = startTime;
   }
   if (Object.keys(nodeValue).some((n) => !metric.spec.metrics.some((m) => m.name === n))) throw new Error(`${METRIC_FILE} lacks a node series`);
   return metric;

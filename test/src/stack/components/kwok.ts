@@ -37,7 +37,7 @@ export const resourceMetricsPath = (node: string) => `/metrics/nodes/${node}/met
 export const USAGE_CPU_ANNOTATION = 'kwok.x-k8s.io/usage-cpu';
 export const USAGE_MEMORY_ANNOTATION = 'kwok.x-k8s.io/usage-memory';
 
-/** CEL: a pod container's usage of `resource` from the annotations above. */
+/** CEL: a container's usage from annotation `<key>.<container>`, else `<key>` on its pod, else `fallback`. */
 function containerUsage(key: string, fallback: string): string {
   const own = `"${key}." + container.name`;
   return `${own} in pod.metadata.annotations ? Quantity(pod.metadata.annotations[${own}])`
@@ -57,9 +57,9 @@ function resourceMetric(file: string): unknown {
       + ` ? Quantity(node.metadata.annotations["${USAGE_MEMORY_ANNOTATION}"]) : Quantity("1") * node.Usage("memory")`,
   };
   // kwok's own start time is `pod.SinceSecond()` (seconds since creation, taken as an epoch time): it moves at
-  // every scrape and, read through kwok's result cache, sometimes backwards, which metrics-server answers by
-  // dropping the pod's containers ("unexpected decrease in startTime"). The kubelet reports the start as epoch
-  // seconds; the pod's creation is that here.
+  // every scrape, and metrics-server, seeing it go backwards now and then (kwok evaluates it per series and
+  // caches results), drops the pod's containers ("unexpected decrease in startTime"). The kubelet reports the
+  // start as epoch seconds; the pod's creation is that here, and it never moves.
   const startTime = 'UnixSecond(pod.metadata.creationTimestamp)';
   for (const m of metric.spec.metrics) {
     if (nodeValue[m.name]) m.value = nodeValue[m.name]!;

@@ -1,15 +1,16 @@
-// npm start's built-in cluster: the test stack's own etcd, kube-apiserver and kwok (built once from their Go
+// npm start's built-in cluster: the test stack's own etcd, kube-apiserver, kwok and metrics-server (built once from their Go
 // modules into the shared cache), on free loopback ports under <repo>/.dev, seeded like the stack with
 // namespaces, workloads, Services, Events and a Secret, plus one ClusterRoleBinding per dev user.
 import type { Component } from '../stack/component.js';
 import { etcd, ETCD_VERSION } from '../stack/components/etcd.js';
 import { kubeApiserver, KUBE_VERSION } from '../stack/components/kube-apiserver.js';
 import { kwok, KWOK_VERSION } from '../stack/components/kwok.js';
+import { metricsServer, METRICS_SERVER_VERSION } from '../stack/components/metrics-server.js';
 import { pki } from '../stack/components/pki.js';
 import { clusterRoleBinding, NODES, SEED_SECRET_VALUE, seed, seedCluster } from '../stack/components/seed.js';
 import type { DevUser } from './users.js';
 
-export const BUILTIN_VERSIONS = `kube-apiserver ${KUBE_VERSION}, etcd ${ETCD_VERSION}, kwok ${KWOK_VERSION}`;
+export const BUILTIN_VERSIONS = `kube-apiserver ${KUBE_VERSION}, etcd ${ETCD_VERSION}, kwok ${KWOK_VERSION}, metrics-server ${METRICS_SERVER_VERSION}`;
 
 /** `kmg-dev-<user>` binds each dev user's `clusterRole` to that user by name. */
 export function devBindings(users: DevUser[]) {
@@ -30,5 +31,6 @@ function devSeed(users: DevUser[]): Component {
 
 /** In start order; the apiserver's admin kubeconfig (client certificate) ends up in KUBECONFIG_ADMIN. */
 export function builtinClusterComponents(users: DevUser[]): Component[] {
-  return [pki, etcd, kubeApiserver, kwok, devSeed(users)];
+  // metrics-server too, so pods_top and nodes_top answer (its build adds a few minutes to the first start only).
+  return [pki, etcd, kubeApiserver, kwok, devSeed(users), metricsServer];
 }

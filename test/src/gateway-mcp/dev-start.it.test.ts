@@ -153,6 +153,18 @@ function actsAsThemselves(get: () => { run: NpmStart; browser: Browser }, screen
     expect(del.text).not.toContain('dev-admin');
     expect(del.text).not.toContain('stack-admin');
   });
+
+  it('answers pods_top for dev-viewer with the usage metrics-server reports (view may read metrics.k8s.io)', async () => {
+    const { run } = get();
+    // metrics-server reports a pod after its first scrapes (10 s apart): poll, bounded.
+    let top: Call = { text: '' };
+    for (const until = Date.now() + 90_000; Date.now() < until; await new Promise((r) => setTimeout(r, 2000))) {
+      top = await callAs(run.mcpUrl, viewerToken, 'pods_top', { namespace: POD.namespace });
+      if (!top.isError && top.text.includes(POD.name)) break;
+    }
+    expect(top.isError, top.text).toBe(false);
+    expect(top.text).toMatch(new RegExp(`${POD.name}\\s+\\d+m\\s`));
+  });
 }
 
 /** Stops npm start with SIGTERM and asserts that nothing of it is left: no process in or naming the clone, the port closed. */

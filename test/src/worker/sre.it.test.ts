@@ -62,7 +62,7 @@ beforeAll(async () => {
   await writeStatus(podPath, {
     phase: 'Running',
     conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now }],
-    containerStatuses: [{ name: 'app', image: 'registry.invalid/app:1', imageID: '', ready: false, restartCount: 6, started: false, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, startedAt: now, finishedAt: now } } }],
+    containerStatuses: [{ name: 'app', image: 'registry.invalid/app:1', imageID: '', ready: false, restartCount: 6, started: false, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container=app pod=crashy_kmg-tools-sre(0f5c8d3e-2b1a-4c6d-9e8f-7a6b5c4d3e2f)' } }, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, startedAt: now, finishedAt: now } } }],
   });
 
   // A Deployment past its progress deadline (no controller-manager runs, so its status is written here).
@@ -263,6 +263,19 @@ describe('workload_diagnose', () => {
     expect(text).toMatch(/the worst pod:\npod crashy \(node kmg-no-kubelet\)\n/);
     expect(text).toMatch(/crashy +Running +0\/1 +6 +app: CrashLoopBackOff/);
     expect(text).toContain('images: app=registry.invalid/app:2');
+    // The pod runs an older image than the template shown above, so its container line names it.
+    expect(text).toMatch(/container app: waiting: CrashLoopBackOff .*; image registry\.invalid\/app:1$/m);
+  });
+
+  it('names a ReplicaSet\'s images only where they differ from the template, and the kubelet\'s back-off message without the pod it already names', async () => {
+    const text = textOf(await alice.callTool({ name: 'workload_diagnose', arguments: { kind: 'Deployment', name: 'roll', namespace: NS } }));
+    expect(text).toContain('images: app=registry.invalid/roll:3');
+    expect(text).toMatch(/^ {2}new roll-3 revision 3: desired 1, ready 0, available 0$/m);
+    expect(text).toMatch(/^ {2}old roll-2 revision 2: desired 0, ready 0, available 0; images registry\.invalid\/roll:2$/m);
+    expect(text).toMatch(/^ {2}old roll-1 revision 1: .*; images registry\.invalid\/roll:1$/m);
+    const pod = textOf(await alice.callTool({ name: 'workload_diagnose', arguments: { kind: 'Pod', name: 'crashy', namespace: NS } }));
+    expect(pod).toContain('(back-off 5m0s restarting failed container);');
+    expect(pod).not.toContain('pod=crashy');
   });
 
   it('lists the Secrets a Deployment references, where each is used and whether it exists, and flags the missing one without reading any Secret data', async () => {

@@ -75,9 +75,14 @@ function eventLines(events: KubeEvent[] | string, max = 12): string {
     .join('\n')}`;
 }
 
-function containerLine(c: ContainerStatus, spec: ContainerSpec[] | undefined): string {
+/** The kubelet's back-off message ends by naming the container and pod the line already names: that tail goes. */
+function waitingMessage(message: string): string {
+  return message.replace(/\s+/g, ' ').replace(/ container=\S+ pod=\S+$/, ' container');
+}
+
+function containerLine(c: ContainerStatus, spec: ContainerSpec[] | undefined, shownImages: ReadonlySet<string>): string {
   const state = c.state?.waiting
-    ? `waiting: ${c.state.waiting.reason ?? ''}${c.state.waiting.message ? ` (${c.state.waiting.message.replace(/\s+/g, ' ')})` : ''}`
+    ? `waiting: ${c.state.waiting.reason ?? ''}${c.state.waiting.message ? ` (${waitingMessage(c.state.waiting.message)})` : ''}`
     : c.state?.terminated
       ? `terminated: ${c.state.terminated.reason ?? ''} exit ${c.state.terminated.exitCode ?? '?'}`
       : c.state?.running
@@ -86,11 +91,11 @@ function containerLine(c: ContainerStatus, spec: ContainerSpec[] | undefined): s
   const last = c.lastState?.terminated ? `; last: ${c.lastState.terminated.reason ?? 'terminated'} exit ${c.lastState.terminated.exitCode ?? '?'}${c.lastState.terminated.finishedAt ? ` ${age(c.lastState.terminated.finishedAt)} ago` : ''}` : '';
   const s = spec?.find((x) => x.name === c.name);
   // Limits explain a termination (OOMKilled at the limit); readiness only says something for a running container;
-  // the image only when the waiting message does not already name it.
+  // the image only when neither the waiting message nor the workload's template above already names it.
   const terminated = c.lastState?.terminated ?? c.state?.terminated;
   const limits = terminated && s?.resources?.limits ? `; limits ${Object.entries(s.resources.limits).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
   const ready = c.state?.running ? `; ready ${c.ready ? 'yes' : 'no'}` : '';
-  const image = s?.image && !c.state?.waiting?.message?.includes(s.image) ? `; image ${s.image}` : '';
+  const image = s?.image && !shownImages.has(s.image) && !c.state?.waiting?.message?.includes(s.image) ? `; image ${s.image}` : '';
   return `  container ${c.name}: ${state}${last}; restarts ${c.restartCount ?? 0}${ready}${limits}${image}`;
 }
 
@@ -132,7 +137,7 @@ async function previousLog(ctx: ToolContext, ns: string, pod: string, container:
 }
 
 /** Everything about one pod that answers "why is it not working". */
-async function diagnosePod(ctx: ToolContext, pod: PodFull, inTable = false): Promise<{ text: string; hints: string[] }> {
+async function diagnosePod(ctx: ToolContext, pod: PodFull, inTable = false, shownImages: ReadonlySet<string> = new Set()): Promise<{ text: string; hints: string[] }> {
   const ns = pod.metadata?.namespace ?? 'default';
   const h = podHealth(pod);
   const node = pod.spec?.nodeName ? `node ${pod.spec.nodeName}` : '';
@@ -146,7 +151,7 @@ async function diagnosePod(ctx: ToolContext, pod: PodFull, inTable = false): Pro
   const bad = (pod.status?.conditions ?? []).filter((c) => c.status !== 'True' && c.reason !== 'ContainersNotReady');
   if (bad.length) lines.push(`  conditions not True: ${bad.map((c) => `${c.type}${c.reason ? ` (${c.reason})` : ''}`).join(', ')}`);
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-  for (const c of statuses) lines.push(containerLine(c, pod.spec?.containers));
+  for (const c of statuses) lines.push(containerLine(c, pod.spec?.containers, shownImages));
   const events = await eventsAbout(ctx, ns, pod.metadata?.uid);
   lines.push(eventLines(events));
   for (const c of statuses.filter((x) => x.lastState?.terminated || (x.restartCount ?? 0) > 0)) lines.push(await previousLog(ctx, ns, pod.metadata?.name ?? '', c.name ?? ''));
@@ -226,10 +231,12 @@ export const workloadDiagnose = defineTool({
           const owned = rss.items
             .filter((r) => r.metadata?.ownerReferences?.some((o) => o.uid === obj.metadata?.uid))
             .sort((x, y) => Number(y.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0) - Number(x.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0));
-          const lines = ['replicasets (newest revision first):'];
+          const lines = ['replicasets (newest revision first; images where they differ from the template):'];
+          const templateImages = (obj.spec?.template?.spec?.containers ?? []).map((c) => c.image).join(', ');
           for (const [i, r] of owned.slice(0, 4).entries()) {
             const rs = r.status ?? {};
-            lines.push(`  ${i === 0 ? 'new' : 'old'} ${r.metadata?.name} revision ${r.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? '?'}: desired ${r.spec?.replicas ?? 0}, ready ${String(rs.readyReplicas ?? 0)}, available ${String(rs.availableReplicas ?? 0)}; images ${(r.spec?.template?.spec?.containers ?? []).map((c) => c.image).join(', ')}`);
+            const images = (r.spec?.template?.spec?.containers ?? []).map((c) => c.image).join(', ');
+            lines.push(`  ${i === 0 ? 'new' : 'old'} ${r.metadata?.name} revision ${r.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? '?'}: desired ${r.spec?.replicas ?? 0}, ready ${String(rs.readyReplicas ?? 0)}, available ${String(rs.availableReplicas ?? 0)}${images === templateImages ? '' : `; images ${images}`}`);
             const ev = await eventsAbout(ctx, ns, r.metadata?.uid);
             if (typeof ev !== 'string' && ev.length) {
               lines.push(eventLines(ev, 6).replace(/^ {2}/gm, '    '));
@@ -252,7 +259,8 @@ export const workloadDiagnose = defineTool({
           `pods (${pods.items.length}, ${unhealthy.length} unhealthy):\n${judged.length ? renderColumns(['NAME', 'PHASE', 'READY', 'RESTARTS', 'PROBLEM'], judged.slice(0, 15).map(({ h }) => [h.name, h.phase, h.ready, String(h.restarts), h.problem || '-'])).split('\n').map((l) => `  ${l}`).join('\n') : '  none'}`,
         );
         if (unhealthy.length) {
-          const worst = await diagnosePod(ctx, unhealthy[0]!.p, true);
+          const shown = new Set((obj.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? ''));
+          const worst = await diagnosePod(ctx, unhealthy[0]!.p, true, shown);
           sections.push(`the worst pod:\n${worst.text}`);
           allHints.push(...worst.hints);
         }

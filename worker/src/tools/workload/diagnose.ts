@@ -231,12 +231,10 @@ export const workloadDiagnose = defineTool({
           const owned = rss.items
             .filter((r) => r.metadata?.ownerReferences?.some((o) => o.uid === obj.metadata?.uid))
             .sort((x, y) => Number(y.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0) - Number(x.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0));
-          const lines = ['replicasets (newest revision first; images where they differ from the template):'];
-          const templateImages = (obj.spec?.template?.spec?.containers ?? []).map((c) => c.image).join(', ');
+          const lines = ['replicasets (newest revision first):'];
           for (const [i, r] of owned.slice(0, 4).entries()) {
             const rs = r.status ?? {};
-            const images = (r.spec?.template?.spec?.containers ?? []).map((c) => c.image).join(', ');
-            lines.push(`  ${i === 0 ? 'new' : 'old'} ${r.metadata?.name} revision ${r.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? '?'}: desired ${r.spec?.replicas ?? 0}, ready ${String(rs.readyReplicas ?? 0)}, available ${String(rs.availableReplicas ?? 0)}${images === templateImages ? '' : `; images ${images}`}`);
+            lines.push(`  ${i === 0 ? 'new' : 'old'} ${r.metadata?.name} revision ${r.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? '?'}: desired ${r.spec?.replicas ?? 0}, ready ${String(rs.readyReplicas ?? 0)}, available ${String(rs.availableReplicas ?? 0)}; images ${(r.spec?.template?.spec?.containers ?? []).map((c) => c.image).join(', ')}`);
             const ev = await eventsAbout(ctx, ns, r.metadata?.uid);
             if (typeof ev !== 'string' && ev.length) {
               lines.push(eventLines(ev, 6).replace(/^ {2}/gm, '    '));

@@ -51,17 +51,7 @@ console.log(`apiserver ${server} ready`);
 for (const dest of ['/secrets/kube-ca.crt', '/out/worker/kube-ca.crt']) copyFileSync(certFile, dest);
 console.log('CA certificate handed to kwok and the workers');
 
-// No controller-manager aggregates ClusterRoles here: fill view/edit/admin from the roles that aggregate into them.
-for (const target of ['view', 'edit', 'admin']) {
-  const sel = encodeURIComponent(`rbac.authorization.k8s.io/aggregate-to-${target}=true`);
-  const res = await call('GET', `/apis/rbac.authorization.k8s.io/v1/clusterroles?labelSelector=${sel}`);
-  if (res.status !== 200) throw new Error(`listing roles aggregated into ${target}: ${res.status}`);
-  const rules = JSON.parse(res.text).items.flatMap((r) => r.rules ?? []);
-  const patch = await call('PATCH', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${target}`, { rules });
-  if (patch.status !== 200) throw new Error(`filling ClusterRole ${target}: ${patch.status} ${patch.text.slice(0, 200)}`);
-}
-
-const plural = { Namespace: 'namespaces', Node: 'nodes', Pod: 'pods', Service: 'services', ConfigMap: 'configmaps', Secret: 'secrets', Event: 'events', Deployment: 'deployments', ClusterRoleBinding: 'clusterrolebindings' };
+const plural = { Namespace: 'namespaces', Node: 'nodes', Pod: 'pods', Service: 'services', ConfigMap: 'configmaps', Secret: 'secrets', Event: 'events', Deployment: 'deployments', ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings' };
 const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 let created = 0;
 for (const o of JSON.parse(readFileSync('/init/cluster-seed.json', 'utf8'))) {
@@ -73,3 +63,15 @@ for (const o of JSON.parse(readFileSync('/init/cluster-seed.json', 'utf8'))) {
   else if (res.status !== 409) throw new Error(`creating ${o.kind} ${o.metadata.name}: ${res.status} ${res.text.slice(0, 300)}`);
 }
 console.log(`cluster seeded (${created} objects created, the rest kept)`);
+
+// No controller-manager aggregates ClusterRoles here: fill view/edit/admin from the roles that aggregate into them
+// (after seeding: the seed adds one, metrics-server's reader).
+for (const target of ['view', 'edit', 'admin']) {
+  const sel = encodeURIComponent(`rbac.authorization.k8s.io/aggregate-to-${target}=true`);
+  const res = await call('GET', `/apis/rbac.authorization.k8s.io/v1/clusterroles?labelSelector=${sel}`);
+  if (res.status !== 200) throw new Error(`listing roles aggregated into ${target}: ${res.status}`);
+  const rules = JSON.parse(res.text).items.flatMap((r) => r.rules ?? []);
+  const patch = await call('PATCH', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${target}`, { rules });
+  if (patch.status !== 200) throw new Error(`filling ClusterRole ${target}: ${patch.status} ${patch.text.slice(0, 200)}`);
+}
+

@@ -159,6 +159,15 @@ describe('compose.yaml', () => {
     expect(readFileSync(seedFile, 'utf8')).toBe(renderSeedFile());
   });
 
+  it('creates every kind of object in the seed: cluster-init knows the resource of each', async () => {
+    const { composeSeed } = await import('../compose/seed-file.js');
+    const script = readFileSync(path.join(repoRoot, 'deploy', 'compose', 'cluster-init.mjs'), 'utf8');
+    const known = new Set([...(/const plural = \{([^}]*)\}/.exec(script)?.[1] ?? '').matchAll(/(\w+): '/g)].map((m) => m[1]));
+    const kinds = new Set((composeSeed() as Array<{ kind: string }>).map((o) => o.kind));
+    expect([...kinds].filter((k) => !known.has(k))).toEqual([]);
+    expect(kinds.has('ClusterRole')).toBe(true);
+  });
+
   it('runs the product containers read-only, without capabilities, from one image', () => {
     const product = Object.entries(model.services).filter(([n]) => /^(gateway|worker)-\d$/.test(n));
     const images = new Set(product.map(([, s]) => s.image));

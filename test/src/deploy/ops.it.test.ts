@@ -13,6 +13,7 @@ import { sdkClient, startWorkers, tapWorker, type Tap } from '../gateway-mcp/har
 import { freePort } from '../stack/component.js';
 import { loadStackEnv, repoRoot, type StackEnv } from '../stack/env.js';
 import { userToken } from '../support/keycloak-tokens.js';
+import { readAuditLines } from '../support/audit-lines.js';
 
 const gatewayMain = path.join(repoRoot, 'gateway', 'dist', 'main.js');
 const workerMain = path.join(repoRoot, 'worker', 'dist', 'main.js');
@@ -158,7 +159,7 @@ describe('operations of the running processes', () => {
 
   it('writes an audit line per tool call to its own destination, without the token', async () => {
     await waitFor('audit line', async () => readFileSync(auditFile, 'utf8').includes('namespaces_list'), 10_000);
-    const lines = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readAuditLines(auditFile);
     const call = lines.find((l) => l.tool === 'namespaces_list')!;
     expect(call).toMatchObject({ type: 'audit', event: 'tool_call', org: 'ops', user: 'alice', cluster: 'stack', outcome: 'ok' });
     expect(typeof call.requestId).toBe('string');

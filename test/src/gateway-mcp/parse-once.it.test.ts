@@ -2,7 +2,7 @@
 // A UTF-8 BOM in front of a pods_delete used to make the gateway's parse fail, skip policy and audit, and forward
 // the raw bytes, which the worker's SDK parsed and ran. alice may delete pods (cluster RBAC), but the `scoped`
 // org wants mcp:tools:write for write tools, which her Keycloak token does not carry.
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { userToken } from '../support/keycloak-tokens.js';
 import { adminRest, createPods, ensureNamespace, waitFor } from '../worker/helpers.js';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { sharedSecrets, startGateway, tapWorker, type Tap, type TestGateway } from './harness.js';
+import { readAuditLines } from '../support/audit-lines.js';
 
 const NS = 'kmg-gateway-parse-it';
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -30,8 +31,7 @@ const post = (org: string, body: Buffer, headers: Record<string, string> = {}) =
   });
 const deleteCall = (name: string, id = 1) => Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'pods_delete', arguments: { namespace: NS, name } } }));
 const podExists = async (name: string) => (await admin.raw('GET', `/api/v1/namespaces/${NS}/pods/${name}`)).status === 200;
-const auditLines = (): Array<Record<string, unknown>> =>
-  existsSync(auditFile) ? readFileSync(auditFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+const auditLines = (): Array<Record<string, unknown>> => readAuditLines(auditFile);
 
 beforeAll(async () => {
   env = loadStackEnv();

@@ -2,7 +2,7 @@
 // returns close(), main.ts runs it in the shutdown sequence), so the call's audit line is in the file sink.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { loadStackEnv, repoRoot, type StackEnv } from '../stack/env.js';
 import { userToken } from '../support/keycloak-tokens.js';
 import { waitFor } from '../worker/helpers.js';
 import { tapWorker, type Tap } from './harness.js';
+import { readAuditLines } from '../support/audit-lines.js';
 
 let env: StackEnv;
 let tap: Tap;
@@ -78,7 +79,7 @@ describe('SIGTERM during a call', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('alice');
     expect(await exited).toBe(0);
-    const lines = existsSync(auditFile) ? readFileSync(auditFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+    const lines = readAuditLines(auditFile);
     expect(lines.filter((l) => l.tool === 'whoami')).toEqual([expect.objectContaining({ event: 'tool_call', user: 'alice', outcome: 'ok', status: 200, cluster: 'stack' })]);
   }, 60_000);
 });

@@ -2,13 +2,14 @@
 // real worker HTTP server (its SDK parses the body) in front of a fake apiserver that records what was executed.
 // The caller's token has only mcp:tools:read. For every dressing of a pods_delete: the delete never reaches the
 // apiserver, a refusal (4xx) executes nothing, and every tool the worker did run was seen and audited by the gateway.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dressings, callText, type Target } from './dressings.js';
 import { rawRequest, type RawResponse } from './send.js';
 import { startUnitStack, type UnitStack } from './unit-stack.js';
+import { readAuditLines } from '../support/audit-lines.js';
 
 const T: Target = { tool: 'pods_delete', namespace: 'team-a', pod: 'victim' };
 const auditFile = path.join(mkdtempSync(path.join(tmpdir(), 'kmg-diff-')), 'audit.jsonl');
@@ -23,8 +24,8 @@ afterAll(async () => {
 });
 
 function auditedTools(): string[] {
-  if (!existsSync(auditFile)) return [];
-  return readFileSync(auditFile, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { tool: string }).tool);
+  // Whole lines only: the gateway may be appending one as this reads (a CI run once parsed half a line).
+  return readAuditLines(auditFile).map((l) => String(l.tool));
 }
 
 /** Audit lines are written when the response closes; waits (bounded) until `n` lines exist. */

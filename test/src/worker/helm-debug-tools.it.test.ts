@@ -9,9 +9,8 @@ import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureHelm } from '../deploy/helm-binary.js';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
-import { kubeToken } from '../support/keycloak-tokens.js';
 import { b64 } from './fixtures.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, podManifest, startStackWorker, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, aliceOnStackWorker, type AliceSession, ensure, ensureNamespace, nodeNames, podManifest, textOf } from './helpers.js';
 
 const run = promisify(execFile);
 const NS = 'kmg-tools-helm-debug';
@@ -22,7 +21,7 @@ const NEEDLES = [VALUES_PW, SECRET_V1, SECRET_V2, b64(SECRET_V1), b64(SECRET_V2)
 
 let env: StackEnv;
 let admin: KubeRest;
-let worker: WorkerProcess;
+let session: AliceSession | undefined;
 let alice: Client;
 
 function manifest(v: 1 | 2): string {
@@ -92,13 +91,12 @@ beforeAll(async () => {
   if (label.status !== 200) throw new Error(`label: ${label.status} ${label.text.slice(0, 200)}`);
   await ensure(admin, `/api/v1/namespaces/${NS}/pods`, podManifest('debug-me', NS, (await nodeNames(admin))[0]!));
 
-  worker = await startStackWorker(env);
-  alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
+  session = await aliceOnStackWorker(env);
+  alice = session.alice;
 }, 300_000);
 
 afterAll(async () => {
-  await alice?.close();
-  await worker?.stop();
+  await session?.stop();
   if (admin) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/pods/debug-me`, { query: { gracePeriodSeconds: 0 } });
 });
 

@@ -165,6 +165,24 @@ export function startStackWorker(env: StackEnv, extraEnv: Record<string, string>
   return startWorkerProcess(env, { WORKER_IDENTITY: 'bearer', WORKER_CLUSTER_NAME: 'stack', ...extraEnv });
 }
 
+/** alice's MCP client on a worker of her own (startStackWorker): the opening of the worker suites; stop ends both. */
+export interface AliceSession {
+  alice: Client;
+  stop(): Promise<void>;
+}
+
+export async function aliceOnStackWorker(env: StackEnv): Promise<AliceSession> {
+  const { kubeToken } = await import('../support/keycloak-tokens.js');
+  const worker = await startStackWorker(env);
+  try {
+    const alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
+    return { alice, stop: async () => (await alice.close(), await worker.stop()) };
+  } catch (err) {
+    await worker.stop();
+    throw err;
+  }
+}
+
 /** Starts one more worker from the built worker/dist/main.js with extra env (for modes the stack's replicas don't run). */
 export async function startWorkerProcess(env: StackEnv, extraEnv: Record<string, string>): Promise<WorkerProcess> {
   const { spawn } = await import('node:child_process');

@@ -5,12 +5,11 @@ import type { Client } from '@modelcontextprotocol/client';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
-import { kubeToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, startStackWorker, textOf, waitFor, type WorkerProcess } from './helpers.js';
+import { adminRest, aliceOnStackWorker, type AliceSession, ensure, ensureNamespace, nodeNames, textOf, waitFor } from './helpers.js';
 import { shapes, SHAPES_NS, type Shape } from './shapes.js';
 
 let env: StackEnv;
-let worker: WorkerProcess;
+let session: AliceSession | undefined;
 let alice: Client;
 let all: Shape[];
 const rendered = new Map<string, { normal: unknown; full: unknown }>();
@@ -28,8 +27,8 @@ beforeAll(async () => {
     await waitFor(`pod ${s.name} Running`, async () => (await admin.get<{ status?: { phase?: string } }>(`${s.path}/${s.name}`)).status?.phase === 'Running');
   }
   // This suite's own worker, built from this checkout, so it tests this code whatever the stack's replicas run.
-  worker = await startStackWorker(env);
-  alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
+  session = await aliceOnStackWorker(env);
+  alice = session.alice;
   for (const s of all) {
     const get = async (format: string) => {
       const res = await alice.callTool({ name: 'resources_get', arguments: { kind: s.kind, apiVersion: s.apiVersion, name: s.name, namespace: s.namespaced ? SHAPES_NS : undefined, format } });
@@ -41,8 +40,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await alice?.close();
-  await worker?.stop();
+  await session?.stop();
 });
 
 const isObj = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -7,8 +7,7 @@ import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_LOG_LINES } from '../stack/components/kwok.js';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
-import { kubeToken } from '../support/keycloak-tokens.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, nodeNames, startStackWorker, textOf, waitFor, type WorkerProcess } from './helpers.js';
+import { adminRest, aliceOnStackWorker, type AliceSession, ensure, ensureNamespace, nodeNames, textOf, waitFor } from './helpers.js';
 
 const NS = 'kmg-tools-reads';
 const UNMANAGED_NODE = 'kmg-no-kubelet-reads';
@@ -16,7 +15,7 @@ const DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
 
 let env: StackEnv;
 let admin: KubeRest;
-let worker: WorkerProcess;
+let session: AliceSession | undefined;
 let alice: Client;
 let node: string;
 
@@ -79,13 +78,12 @@ beforeAll(async () => {
     containerStatuses: [{ name: 'app', image: 'registry.invalid/app:1', imageID: '', ready: false, restartCount: 0, started: true, state: { running: { startedAt: now } } }],
   });
 
-  worker = await startStackWorker(env);
-  alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
+  session = await aliceOnStackWorker(env);
+  alice = session.alice;
 }, 300_000);
 
 afterAll(async () => {
-  await alice?.close();
-  await worker?.stop();
+  await session?.stop();
   // No kubelet finishes their deletion: remove them at once.
   if (admin) for (const p of ['shop-crash', 'other-notready']) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/pods/${p}`, { query: { gracePeriodSeconds: 0 } });
 });

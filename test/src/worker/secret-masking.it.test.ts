@@ -6,12 +6,11 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
-import { kubeToken } from '../support/keycloak-tokens.js';
 import { b64, NS, setUpFixtures } from './fixtures.js';
-import { adminRest, ensure, mcpClient, startStackWorker, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, aliceOnStackWorker, type AliceSession, ensure, textOf } from './helpers.js';
 
 let env: StackEnv;
-let worker: WorkerProcess;
+let session: AliceSession | undefined;
 let alice: Client;
 
 /** A Secret of this suite's own, applied kubectl-style so its last-applied annotation repeats the values. */
@@ -60,12 +59,11 @@ beforeAll(async () => {
     ...body,
     metadata: { ...body.metadata, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(body) } },
   });
-  worker = await startStackWorker(env);
-  alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
+  session = await aliceOnStackWorker(env);
+  alice = session.alice;
 });
 afterAll(async () => {
-  await alice?.close();
-  await worker?.stop();
+  await session?.stop();
 });
 
 describe('JSON patches that read a Secret are refused', () => {

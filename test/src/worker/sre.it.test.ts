@@ -5,9 +5,8 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../stack/env.js';
-import { kubeToken } from '../support/keycloak-tokens.js';
 import { b64 } from './fixtures.js';
-import { adminRest, ensure, ensureNamespace, mcpClient, startStackWorker, textOf, type WorkerProcess } from './helpers.js';
+import { adminRest, aliceOnStackWorker, type AliceSession, ensure, ensureNamespace, textOf } from './helpers.js';
 import type { KubeRest } from '@kmg/worker/k8s/rest';
 import { gzipSync } from 'node:zlib';
 
@@ -21,7 +20,7 @@ const REFS_SECRET_VALUE = 'kmg-refs-secret-value-7f3a';
 
 let env: StackEnv;
 let admin: KubeRest;
-let worker: WorkerProcess;
+let session: AliceSession | undefined;
 let alice: Client;
 
 async function writeStatus(path: string, status: unknown): Promise<void> {
@@ -126,13 +125,12 @@ beforeAll(async () => {
     });
   }
 
-  worker = await startStackWorker(env);
-  alice = await mcpClient(worker.url, await kubeToken(env, 'alice'));
+  session = await aliceOnStackWorker(env);
+  alice = session.alice;
 }, 300_000);
 
 afterAll(async () => {
-  await alice?.close();
-  await worker?.stop();
+  await session?.stop();
   if (admin) await admin.raw('DELETE', `/api/v1/namespaces/${NS}/pods/crashy`, { query: { gracePeriodSeconds: 0 } });
 });
 

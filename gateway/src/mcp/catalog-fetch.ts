@@ -18,13 +18,17 @@ export async function fetchCatalog(rt: McpRuntime, ctx: CredentialContext, clien
     try {
       return await fetchCatalogFrom(rt, ctx, clientHeaders, target);
     } catch (err) {
-      // fetch fails a connection refused or dropped with a TypeError; anything else (a timeout, a failed exchange)
-      // says nothing about this worker.
-      if (!(err instanceof TypeError)) throw err;
+      // Anything but the worker failing to answer (a timeout, a failed exchange) says nothing about this worker.
+      if (!workerUnreachable(err)) throw err;
       ctx.pool.markDown(target);
       if (tried.size >= ctx.pool.size) throw err;
     }
   }
+}
+
+/** How fetch (undici) fails a connection refused or reset ("fetch failed") or a body cut short ("terminated"). */
+function workerUnreachable(err: unknown): boolean {
+  return err instanceof TypeError && (err.message === 'fetch failed' || err.message === 'terminated');
 }
 
 async function fetchCatalogFrom(rt: McpRuntime, ctx: CredentialContext, clientHeaders: IncomingHttpHeaders, target: string): Promise<void> {

@@ -12,7 +12,7 @@ import { resultOf, withRig } from './common.js';
 // Short enough that abandoned sessions expire within the soak; the full run (50 clients on a busy machine, where a
 // client can wait more than 15 s between requests) gets more so busy sessions are not taken for idle ones.
 const SESSION_TTL_SECONDS = { short: 15, full: 60 };
-const TARGET = `over the soak, from the first sampled third to the last: gateway RSS +≤ 25 % (or +≤ 48 MiB), heap +≤ 50 % (or +≤ 24 MiB), open fds +≤ 20, Redis keys +≤ 25 % + 20, cheap-call p99 ≤ 2× + 50 ms; every Redis key has a TTL (sessions idle past their TTL — 15 s short, 60 s full — and exchange-cache entries are reclaimed); no failed call`;
+const TARGET = `over the soak, from the first sampled third to the last: gateway RSS +≤ 25 % (or +≤ 48 MiB), heap +≤ 50 % (or +≤ 24 MiB), open fds +≤ 20, Redis keys +≤ 25 % + 20, cheap-call p99 (median of each third's samples) ≤ 2× + 50 ms; every Redis key has a TTL (sessions idle past their TTL — 15 s short, 60 s full — and exchange-cache entries are reclaimed); no failed call`;
 
 interface Sample {
   t: number;
@@ -94,17 +94,25 @@ export const soak: Scenario = {
       const heap = grow((x) => x.heap);
       const fds = grow((x) => x.fds);
       const keyCount = grow((x) => x.keys);
-      const p99 = grow((x) => (Number.isFinite(x.p99) ? x.p99 : 0));
+      // Latency is judged on the typical sample of each third (the median of the per-sample p99s): one slow minute on
+      // a shared 2-core machine is noise, a p99 that drifts up is what a leak or a growing structure would show.
+      const p99Of = (x: Sample) => (Number.isFinite(x.p99) ? x.p99 : 0);
+      const median = (xs: Sample[]) => {
+        const v = xs.map(p99Of).sort((a, b) => a - b);
+        return v[Math.floor((v.length - 1) / 2)]!;
+      };
+      const p99 = { from: median(first), to: median(last), peaks: `${max(first, p99Of)} / ${max(last, p99Of)}` };
       const checks: Array<[string, boolean]> = [
         [`RSS ${(rss.from / MiB).toFixed(0)} → ${(rss.to / MiB).toFixed(0)} MiB`, rss.to <= Math.max(rss.from * 1.25, rss.from + 48 * MiB)],
         [`heap used ${(heap.from / MiB).toFixed(0)} → ${(heap.to / MiB).toFixed(0)} MiB`, heap.to <= Math.max(heap.from * 1.5, heap.from + 24 * MiB)],
         [`open fds ${fds.from} → ${fds.to}`, fds.to <= fds.from + 20],
         [`Redis keys ${keyCount.from} → ${keyCount.to} (${churned} abandoned sessions made)`, keyCount.to <= keyCount.from * 1.25 + 20],
         [`${churnFailed} abandoned-session openings failed`, churnFailed === 0],
-        [`cheap-call p99 ${p99.from} → ${p99.to} ms`, p99.to <= p99.from * 2 + 50],
+        [`cheap-call p99 ${p99.from} → ${p99.to} ms (median of the samples in each third; peaks ${p99.peaks} ms)`, p99.to <= p99.from * 2 + 50],
         [`${forever.length} of ${keys.length} Redis keys without a TTL${forever.length ? `: ${forever.slice(0, 5).join(', ')}` : ''}`, forever.length === 0],
       ];
-      for (const [n, ok] of checks) notes.push(`${ok ? 'ok' : 'NOT MET'}: ${n} (max per replica, first third vs last third of ${samples.length} samples every ${Math.round(every / 1000)} s)`);
+      notes.push(`first third vs last third of ${samples.length} samples every ${Math.round(every / 1000)} s; memory, fds and keys: the largest of each third (max per replica)`);
+      for (const [n, ok] of checks) notes.push(`${ok ? 'ok' : 'NOT MET'}: ${n}`);
       notes.push(`soak ${Math.round(soakMs / 60_000 * 10) / 10} min, session TTL ${s ? SESSION_TTL_SECONDS.short : SESSION_TTL_SECONDS.full} s`);
       const failed = load.failures().length;
       const met = checks.every(([, ok]) => ok) && failed === 0 && load.sessionsLost === 0 && load.unauthenticated200 === 0;
